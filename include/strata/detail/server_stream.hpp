@@ -1,0 +1,40 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+// The seam between the version-free request/response objects and a
+// connection driver: one implementation per HTTP version. Nothing above this
+// interface knows which version carries the exchange.
+
+#include <strata/config.hpp>
+#include <strata/http/fields.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace strata::detail {
+
+class server_stream {
+public:
+    virtual ~server_stream() = default;
+
+    /// Copies request body bytes into `out`; 0 with no error at the end of the body.
+    /// Sends `100 Continue` first when the client asked for it.
+    virtual net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) = 0;
+    /// Request trailers, valid once read_body returned 0.
+    virtual const http::fields& request_trailers() const noexcept = 0;
+    /// Sends the response head and, in the same write, the first piece of body.
+    virtual net::awaitable<void> write_head(unsigned status, const http::fields& fields,
+                                            std::span<const std::byte> body, bool end_stream,
+                                            error_code& ec) = 0;
+    virtual net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
+                                            error_code& ec) = 0;
+    virtual net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) = 0;
+    virtual void set_body_limit(std::uint64_t bytes) noexcept = 0;
+    virtual net::any_io_executor executor() const = 0;
+};
+
+} // namespace strata::detail

@@ -1,0 +1,51 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+// The seam between the version-free client and a connection driver. Private to src/.
+
+#include <strata/client.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+
+#include <chrono>
+#include <memory>
+
+namespace strata::detail {
+
+struct response_head {
+    unsigned status = 0;
+    std::string reason;
+    http::fields fields;
+    http::version version = http::version::http1_1;
+};
+
+class client_connection {
+public:
+    virtual ~client_connection() = default;
+
+    /// Sends the request and reads up to the final response head.
+    virtual net::awaitable<void> send(const client_request& req, const url& target, response_head& out,
+                                      error_code& ec) = 0;
+    virtual net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) = 0;
+    virtual bool body_done() const noexcept = 0;
+    virtual const http::fields& trailers() const noexcept = 0;
+    /// The exchange is complete and the connection may carry another.
+    virtual bool reusable() const noexcept = 0;
+    /// Whether any byte of a response arrived: a reused connection that fails
+    /// before that was closed by the server while idle, and the request can be retried.
+    virtual bool got_response_bytes() const noexcept = 0;
+    virtual http::version version() const noexcept = 0;
+    virtual void close() = 0;
+
+    std::chrono::steady_clock::time_point idle_since{};
+};
+
+using tls_client_stream = net::ssl::stream<net::ip::tcp::socket>;
+
+std::shared_ptr<client_connection> make_http1_client_connection(net::ip::tcp::socket socket,
+                                                                const client_config& cfg);
+std::shared_ptr<client_connection> make_http1_client_connection(tls_client_stream stream,
+                                                                const client_config& cfg);
+
+} // namespace strata::detail

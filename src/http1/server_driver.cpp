@@ -1,0 +1,364 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+//
+// The HTTP/1.1 server connection driver: the only place where a TCP or TLS
+// stream meets the HTTP/1.1 codec on the server side. It owns the buffers
+// (through the codec), the deadline and the write path; handlers see it only
+// as a detail::server_stream.
+
+#include "../detail/http_date.hpp"
+#include "../detail/server_state.hpp"
+#include "stream_io.hpp"
+
+#include <strata/error.hpp>
+#include <strata/http1/connection.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <vector>
+
+namespace strata::detail {
+
+namespace {
+
+/// Bytes of an unread request body the server reads and drops to keep the
+/// connection alive after the handler answered; beyond that it closes.
+constexpr std::size_t max_drain_bytes = 256 * 1024;
+
+template <class Stream>
+class http1_server_connection final : public server_stream,
+                                      public server_connection,
+                                      public std::enable_shared_from_this<http1_server_connection<Stream>> {
+    using io_type = http1_stream_io<Stream>;
+    static constexpr bool is_tls = io_type::is_tls;
+
+public:
+    http1_server_connection(Stream stream, std::shared_ptr<server_state> state)
+        : state_(std::move(state)), io_(std::move(stream), http1::role::server, state_->cfg.http1),
+          executor_(io_.stream_.get_executor())
+    {}
+
+    net::awaitable<void> run();
+
+    // server_stream
+    net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
+    const http::fields& request_trailers() const noexcept override { return io_.trailers_; }
+    net::awaitable<void> write_head(unsigned status, const http::fields& fields,
+                                    std::span<const std::byte> body, bool end_stream,
+                                    error_code& ec) override;
+    net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
+                                    error_code& ec) override;
+    net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
+    void set_body_limit(std::uint64_t bytes) noexcept override { io_.codec_.set_body_limit(bytes); }
+    net::any_io_executor executor() const override { return executor_; }
+
+    // server_connection
+    void request_shutdown() override
+    {
+        net::post(executor(), [self = this->shared_from_this()] {
+            if (self->idle_)
+                self->io_.close_socket();
+        });
+    }
+    void abort() override
+    {
+        net::post(executor(), [self = this->shared_from_this()] { self->io_.close_socket(); });
+    }
+
+private:
+    net::awaitable<void> flush(error_code& ec) { return io_.flush(state_->cfg.write_timeout, ec); }
+    bool stopping()
+    {
+        std::lock_guard lock{state_->mutex};
+        return state_->stopping;
+    }
+    net::awaitable<bool> wait_idle();
+    net::awaitable<void> serve_one(const http::headers& h);
+    net::awaitable<bool> drain_body();
+    net::awaitable<void> close_gracefully();
+    void collect_fields(const http::fields& fields);
+
+    std::shared_ptr<server_state> state_;
+    io_type io_;
+    net::any_io_executor executor_;
+    bool idle_ = true;
+
+    // The exchange in progress.
+    http::stream_id stream_id_ = 0;
+    bool head_request_ = false;
+    bool expect_continue_ = false;
+    bool head_sent_ = false;
+    std::vector<http1::field> out_fields_;
+};
+
+// Waits for the next request without holding a read buffer: an idle
+// keep-alive connection keeps only its socket and a few words of state.
+template <class Stream>
+net::awaitable<bool> http1_server_connection<Stream>::wait_idle()
+{
+    io_.codec_.shrink_to_fit();
+    if constexpr (!is_tls) {
+        if (io_.codec_.memory_usage() == 0) {
+            error_code ec;
+            io_.dog_.expires_after(state_->cfg.idle_timeout);
+            co_await io_.socket().async_wait(net::ip::tcp::socket::wait_read,
+                                             net::redirect_error(net::use_awaitable, ec));
+            io_.dog_.clear();
+            co_return !ec;
+        }
+    }
+    co_return true;
+}
+
+template <class Stream>
+net::awaitable<void> http1_server_connection<Stream>::run()
+{
+    auto self = this->shared_from_this();
+    io_.start_watchdog(self);
+    if (!state_->add(this)) {
+        // Over max_connections: a quick 503 tells a browser to retry later.
+        static constexpr std::string_view busy = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n"
+                                                 "Content-Length: 0\r\n\r\n";
+        error_code ec;
+        io_.dog_.expires_after(state_->cfg.write_timeout);
+        co_await net::async_write(io_.stream_, net::buffer(busy),
+                                  net::redirect_error(net::use_awaitable, ec));
+        io_.dog_.stop();
+        co_return;
+    }
+
+    bool first_request = true;
+    for (;;) {
+        idle_ = true;
+        if (stopping())
+            break;
+        if (!first_request && !co_await wait_idle())
+            break;
+        error_code ec;
+        auto first_timeout = first_request ? state_->cfg.header_timeout : state_->cfg.idle_timeout;
+        auto ev =
+            co_await io_.next_event(first_timeout, state_->cfg.header_timeout, state_->cfg.write_timeout, ec);
+        if (!ev)
+            break;
+        auto* h = std::get_if<http::headers>(&*ev);
+        if (!h)
+            break; // a server-role codec emits a request head first
+        idle_ = false;
+        first_request = false;
+        co_await serve_one(*h);
+        if (io_.broken_ || io_.codec_.current_state() == http1::state::failed)
+            break;
+        if (!io_.body_done_ && !co_await drain_body())
+            break;
+        if (!io_.codec_.keep_alive())
+            break;
+    }
+    co_await close_gracefully();
+    io_.dog_.stop();
+    state_->remove(this);
+}
+
+template <class Stream>
+net::awaitable<void> http1_server_connection<Stream>::serve_one(const http::headers& h)
+{
+    request::head head;
+    head.method.assign(h.method);
+    head.target.assign(h.target);
+    head.authority.assign(h.authority);
+    head.scheme = is_tls ? "https" : "http";
+    for (auto f : h.fields)
+        head.fields.add(f.name, f.value);
+    head.version = h.ver;
+    error_code ignored;
+    auto peer = io_.socket().remote_endpoint(ignored);
+    head.remote_address = peer.address();
+    head.remote_port = peer.port();
+    head.has_body = !h.end_stream;
+
+    stream_id_ = h.stream;
+    head_request_ = h.method == "HEAD";
+    expect_continue_ = h.expect_continue;
+    head_sent_ = false;
+    io_.begin_body(h.end_stream);
+
+    request req{std::move(head), *this};
+    response res{*this, h.ver};
+    bool failed = false;
+    try {
+        auto m = state_->routes.find(req.method(), req.path());
+        if (m.target) {
+            req.set_params(std::move(m.params));
+            co_await (*m.target)(req, res);
+        } else if (!m.allow.empty()) {
+            res.set_header("Allow", m.allow);
+            co_await res.send(status::method_not_allowed, "method not allowed\n");
+        } else if (state_->fallback) {
+            co_await state_->fallback(req, res);
+        } else {
+            co_await res.send(status::not_found, "not found\n");
+        }
+    } catch (const std::exception&) {
+        failed = true;
+    }
+    if (io_.broken_)
+        co_return;
+    error_code ec;
+    if (!res.started()) {
+        co_await res.send(status::internal_server_error, "internal server error\n",
+                          "text/plain; charset=utf-8", ec);
+    } else if (!res.finished()) {
+        if (failed)
+            io_.broken_ = true; // a half-sent body can only be cut: closing tells the client it is incomplete
+        else
+            co_await res.finish(ec);
+    }
+}
+
+// The handler answered without reading the whole request body. Reading a
+// bounded remainder keeps the connection; past that, closing is cheaper.
+template <class Stream>
+net::awaitable<bool> http1_server_connection<Stream>::drain_body()
+{
+    if (expect_continue_)
+        co_return false; // the client is waiting for 100 Continue and sends nothing
+    std::size_t drained = 0;
+    std::byte sink[8192];
+    while (!io_.body_done_) {
+        error_code ec;
+        auto n = co_await read_body(sink, ec);
+        if (ec)
+            co_return false;
+        drained += n;
+        if (drained > max_drain_bytes)
+            co_return false;
+    }
+    co_return true;
+}
+
+template <class Stream>
+net::awaitable<void> http1_server_connection<Stream>::close_gracefully()
+{
+    error_code ec;
+    co_await flush(ec);
+    if (!io_.socket().is_open())
+        co_return;
+    io_.dog_.expires_after(std::chrono::seconds(2));
+    if constexpr (is_tls) {
+        co_await io_.stream_.async_shutdown(net::redirect_error(net::use_awaitable, ec));
+    } else {
+        // Lingering close: closing with unread input makes the kernel send a
+        // RST, which can destroy the response still in flight to the client.
+        io_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+        std::byte sink[4096];
+        std::size_t total = 0;
+        while (!ec && total < 64 * 1024) {
+            total += co_await io_.socket().async_read_some(net::buffer(sink),
+                                                           net::redirect_error(net::use_awaitable, ec));
+        }
+    }
+    io_.dog_.clear();
+    io_.close_socket();
+}
+
+template <class Stream>
+net::awaitable<std::size_t> http1_server_connection<Stream>::read_body(std::span<std::byte> out,
+                                                                       error_code& ec)
+{
+    ec = {};
+    if (io_.body_done_ || out.empty())
+        co_return 0;
+    if (expect_continue_ && !head_sent_) {
+        io_.codec_.submit_informational(stream_id_, 100, ec);
+        if (!ec)
+            co_await flush(ec);
+        if (ec)
+            co_return 0;
+        expect_continue_ = false;
+    }
+    co_return co_await io_.read_body(out, state_->cfg.body_timeout, state_->cfg.write_timeout, ec);
+}
+
+template <class Stream>
+void http1_server_connection<Stream>::collect_fields(const http::fields& fields)
+{
+    out_fields_.clear();
+    for (auto f : fields)
+        out_fields_.push_back({f.name, f.value});
+    if (!fields.contains("Date"))
+        out_fields_.push_back({"Date", http_date()});
+    if (!state_->cfg.server_header.empty() && !fields.contains("Server"))
+        out_fields_.push_back({"Server", state_->cfg.server_header});
+    // Answering without the body the client waits to send means the
+    // connection cannot be reused; when shutting down, say so too.
+    if ((expect_continue_ && !io_.body_done_) || stopping())
+        out_fields_.push_back({"Connection", "close"});
+}
+
+template <class Stream>
+net::awaitable<void> http1_server_connection<Stream>::write_head(unsigned status, const http::fields& fields,
+                                                                 std::span<const std::byte> body,
+                                                                 bool end_stream, error_code& ec)
+{
+    ec = {};
+    collect_fields(fields);
+    bool no_body = end_stream && body.empty();
+    // HEAD: the fields say what GET would send; the body is not sent.
+    if (head_request_) {
+        no_body = true;
+        body = {};
+    }
+    io_.codec_.submit_headers(stream_id_, http1::response_head{status, {}, out_fields_}, no_body, ec);
+    if (!ec && !no_body && (!body.empty() || end_stream))
+        io_.codec_.submit_data(stream_id_, body, end_stream, ec);
+    if (ec)
+        co_return;
+    head_sent_ = true;
+    co_await flush(ec);
+}
+
+template <class Stream>
+net::awaitable<void> http1_server_connection<Stream>::write_body(std::span<const std::byte> body,
+                                                                 bool end_stream, error_code& ec)
+{
+    ec = {};
+    if (head_request_ || (body.empty() && !end_stream))
+        co_return;
+    io_.codec_.submit_data(stream_id_, body, end_stream, ec);
+    if (!ec)
+        co_await flush(ec);
+}
+
+template <class Stream>
+net::awaitable<void> http1_server_connection<Stream>::write_trailers(const http::fields& trailers,
+                                                                     error_code& ec)
+{
+    ec = {};
+    if (head_request_)
+        co_return;
+    out_fields_.clear();
+    for (auto f : trailers)
+        out_fields_.push_back({f.name, f.value});
+    io_.codec_.submit_trailers(stream_id_, out_fields_, ec);
+    if (!ec)
+        co_await flush(ec);
+}
+
+template <class Stream>
+net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state)
+{
+    auto conn = std::make_shared<http1_server_connection<Stream>>(std::move(stream), std::move(state));
+    co_await conn->run();
+}
+
+} // namespace
+
+net::awaitable<void> serve_http1(net::ip::tcp::socket socket, std::shared_ptr<server_state> state)
+{
+    return serve(std::move(socket), std::move(state));
+}
+
+net::awaitable<void> serve_http1(tls_stream stream, std::shared_ptr<server_state> state)
+{
+    return serve(std::move(stream), std::move(state));
+}
+
+} // namespace strata::detail

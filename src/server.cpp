@@ -1,0 +1,230 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#include "detail/server_state.hpp"
+#include "detail/watchdog.hpp"
+
+#include <strata/error.hpp>
+#include <strata/url.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <openssl/ssl.h>
+
+namespace strata {
+
+namespace detail {
+
+bool server_state::add(server_connection* c)
+{
+    std::lock_guard lock{mutex};
+    if (stopping || live.size() >= cfg.max_connections)
+        return false;
+    live.insert(c);
+    return true;
+}
+
+void server_state::remove(server_connection* c)
+{
+    std::unique_lock lock{mutex};
+    live.erase(c);
+    notify_if_drained(lock);
+}
+
+void server_state::notify_if_drained(std::unique_lock<std::mutex>& lock)
+{
+    if (!stopping || !live.empty() || stopped_waiters.empty())
+        return;
+    auto waiters = std::move(stopped_waiters);
+    stopped_waiters.clear();
+    lock.unlock();
+    grace.cancel();
+    for (auto& w : waiters)
+        w(error_code{});
+}
+
+namespace {
+
+using tcp = net::ip::tcp;
+
+net::awaitable<void> serve_tls(tcp::socket socket, std::shared_ptr<server_state> state)
+{
+    tls_stream stream{std::move(socket), *state->tls_context};
+    auto ex = stream.get_executor();
+    // The timer may outlive this frame by one wake-up: it keeps itself alive.
+    auto dog = std::make_shared<watchdog>(ex);
+    dog->start(dog, [&stream] {
+        error_code ignored;
+        stream.next_layer().close(ignored);
+    });
+    dog->expires_after(state->cfg.handshake_timeout);
+    error_code ec;
+    co_await stream.async_handshake(net::ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
+    dog->stop();
+    if (ec)
+        co_return; // a failed handshake has already sent its alert; nothing to answer
+    // ALPN picked the version; without ALPN a TLS client speaks HTTP/1.1.
+    co_await serve_http1(std::move(stream), std::move(state));
+}
+
+net::awaitable<void> accept_loop(std::shared_ptr<server_state> state, std::shared_ptr<tcp::acceptor> acceptor,
+                                 bool secure)
+{
+    for (;;) {
+        error_code ec;
+        tcp::socket socket{net::make_strand(state->ex)};
+        co_await acceptor->async_accept(socket, net::redirect_error(net::use_awaitable, ec));
+        if (ec == net::error::operation_aborted || !acceptor->is_open())
+            co_return;
+        if (ec) {
+            // Out of descriptors or a transient network error: back off
+            // briefly instead of spinning on the same failure.
+            net::steady_timer pause{state->ex, std::chrono::milliseconds(50)};
+            co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
+            continue;
+        }
+        socket.set_option(tcp::no_delay(true), ec);
+        auto ex = socket.get_executor();
+        if (secure)
+            net::co_spawn(ex, serve_tls(std::move(socket), state), net::detached);
+        else
+            net::co_spawn(ex, serve_http1(std::move(socket), state), net::detached);
+    }
+}
+
+} // namespace
+} // namespace detail
+
+server::server(net::any_io_executor ex, server_config cfg)
+    : state_(std::make_shared<detail::server_state>(std::move(ex), std::move(cfg)))
+{
+}
+
+server::~server()
+{
+    for (auto& a : state_->acceptors) {
+        error_code ignored;
+        a->close(ignored);
+    }
+}
+
+void server::route(std::string_view method, std::string_view pattern, handler h)
+{
+    state_->routes.add(method, pattern, std::move(h));
+}
+
+void server::fallback(handler h) { state_->fallback = std::move(h); }
+
+net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
+{
+    using tcp = net::ip::tcp;
+    auto u = url::parse(text, ec);
+    if (!u)
+        return {};
+    if (u->scheme != "http" && u->scheme != "https") {
+        ec = error::bad_url;
+        return {};
+    }
+    auto address = net::ip::make_address(u->host, ec);
+    if (ec) {
+        // Listening needs an address; "localhost" is the one name worth accepting.
+        if (u->host != "localhost")
+            return {};
+        ec = {};
+        address = net::ip::address_v4::loopback();
+    }
+    std::uint16_t port = u->port; // ":0" picks an ephemeral port
+
+    bool secure = u->scheme == "https";
+    if (secure && !state_->tls_context) {
+        auto ctx = tls::make_server_context(state_->cfg.tls, ec);
+        if (ec)
+            return {};
+        // An idle TLS connection should not hold OpenSSL's 34 KiB of record buffers.
+        SSL_CTX_set_mode(ctx.native_handle(), SSL_MODE_RELEASE_BUFFERS);
+        state_->tls_context.emplace(std::move(ctx));
+    }
+
+    tcp::endpoint endpoint{address, port};
+    auto acceptor = std::make_shared<tcp::acceptor>(state_->ex);
+    acceptor->open(endpoint.protocol(), ec);
+    if (ec)
+        return {};
+    acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (address.is_v6() && address.is_unspecified()) {
+        error_code ignored; // dual-stack where the system allows it
+        acceptor->set_option(net::ip::v6_only(false), ignored);
+    }
+    acceptor->bind(endpoint, ec);
+    if (ec)
+        return {};
+    acceptor->listen(tcp::socket::max_listen_connections, ec);
+    if (ec)
+        return {};
+    auto bound = acceptor->local_endpoint(ec);
+    state_->acceptors.push_back(acceptor);
+    net::co_spawn(state_->ex, detail::accept_loop(state_, acceptor, secure), net::detached);
+    return bound;
+}
+
+net::ip::tcp::endpoint server::listen(std::string_view text)
+{
+    error_code ec;
+    auto ep = listen(text, ec);
+    if (ec)
+        throw boost::system::system_error(ec, "strata::server::listen " + std::string(text));
+    return ep;
+}
+
+void server::shutdown()
+{
+    std::vector<detail::server_connection*> live;
+    {
+        std::lock_guard lock{state_->mutex};
+        if (state_->stopping)
+            return;
+        state_->stopping = true;
+        live.assign(state_->live.begin(), state_->live.end());
+        for (auto* c : live)
+            c->request_shutdown();
+    }
+    for (auto& a : state_->acceptors) {
+        error_code ignored;
+        a->close(ignored);
+    }
+    // Connections still alive when the grace period ends are cut.
+    state_->grace.expires_after(state_->cfg.shutdown_timeout);
+    state_->grace.async_wait([state = state_](error_code ec) {
+        if (ec)
+            return;
+        std::lock_guard lock{state->mutex};
+        for (auto* c : state->live)
+            c->abort();
+    });
+    std::unique_lock lock{state_->mutex};
+    state_->notify_if_drained(lock);
+}
+
+void server::wait_stopped(std::function<void(error_code)> handler)
+{
+    std::unique_lock lock{state_->mutex};
+    state_->stopped_waiters.push_back(std::move(handler));
+    state_->notify_if_drained(lock);
+}
+
+std::size_t server::connection_count() const noexcept
+{
+    std::lock_guard lock{state_->mutex};
+    return state_->live.size();
+}
+
+const server_config& server::config() const noexcept { return state_->cfg; }
+
+net::any_io_executor server::get_executor() const noexcept { return state_->ex; }
+
+} // namespace strata

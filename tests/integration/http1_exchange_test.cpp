@@ -1,0 +1,340 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+//
+// strata client <-> strata server on loopback over HTTP/1.1: the
+// request/response pattern, bodies both ways, keep-alive and pooling.
+
+#include "test_support.hpp"
+
+#include <strata/client.hpp>
+#include <strata/conditional.hpp>
+#include <strata/error.hpp>
+#include <strata/server.hpp>
+
+#include <boost/asio/detached.hpp>
+
+#include <cstring>
+
+using namespace strata;
+using namespace std::chrono_literals;
+using test::run;
+
+namespace {
+
+class Http1Exchange : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        srv.route("GET", "/hello", [](request&, response& res) -> net::awaitable<void> {
+            co_await res.send(status::ok, "hello\n");
+        });
+        srv.route("POST", "/echo", [](request& req, response& res) -> net::awaitable<void> {
+            auto body = co_await req.read_body();
+            res.set_header("X-Version", http::to_string(req.version()));
+            co_await res.send(status::ok, body, req.header("Content-Type").value_or("application/octet-stream"));
+        });
+        srv.route("GET", "/users/{id}/files/{rest...}", [](request& req, response& res) -> net::awaitable<void> {
+            co_await res.send(status::ok, std::string(req.param("id")) + "|" + std::string(req.param("rest")));
+        });
+        srv.route("GET", "/stream", [](request& req, response& res) -> net::awaitable<void> {
+            int n = std::stoi(req.query_param("n").value_or("3"));
+            co_await res.start(status::ok);
+            for (int i = 0; i < n; ++i)
+                co_await res.write("chunk " + std::to_string(i) + "\n");
+            http::fields trailers{{"X-Checksum", "42"}};
+            co_await res.finish(trailers, ignored);
+        });
+        srv.route("GET", "/peer", [](request& req, response& res) -> net::awaitable<void> {
+            co_await res.send(status::ok, req.remote_address().to_string());
+        });
+        srv.route("GET", "/throws", [](request&, response&) -> net::awaitable<void> {
+            throw std::runtime_error("handler bug");
+            co_return;
+        });
+        endpoint = srv.listen("http://127.0.0.1:0");
+        base = "http://127.0.0.1:" + std::to_string(endpoint.port());
+    }
+
+    static inline error_code ignored;
+    net::io_context io;
+    server srv{io.get_executor()};
+    net::ip::tcp::endpoint endpoint;
+    std::string base;
+};
+
+TEST_F(Http1Exchange, GetReturnsBodyAndVersion)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        auto res = co_await cli.get(base + "/hello");
+        EXPECT_EQ(res.status(), 200u);
+        EXPECT_EQ(res.version(), http::version::http1_1);
+        EXPECT_EQ(res.header("Content-Type"), "text/plain; charset=utf-8");
+        EXPECT_EQ(res.header("Server"), "strata");
+        EXPECT_TRUE(res.header("Date").has_value());
+        EXPECT_EQ(co_await res.body(), "hello\n");
+    });
+}
+
+TEST_F(Http1Exchange, PostEchoesBodyWithContentLength)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        std::string big(100'000, 'x');
+        for (std::size_t i = 0; i < big.size(); ++i)
+            big[i] = static_cast<char>('a' + i % 26);
+        auto res = co_await cli.post(base + "/echo", big, "text/plain");
+        EXPECT_EQ(res.status(), 200u);
+        EXPECT_EQ(res.header("X-Version"), "HTTP/1.1");
+        EXPECT_EQ(res.header("Content-Length"), std::to_string(big.size()));
+        EXPECT_EQ(co_await res.body(), big);
+    });
+}
+
+TEST_F(Http1Exchange, StreamedUploadIsChunked)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        client_request req;
+        req.method = "POST";
+        req.url = base + "/echo";
+        int pieces = 0;
+        req.body_source = [&](std::span<std::byte> out) -> net::awaitable<std::size_t> {
+            if (pieces == 5)
+                co_return 0;
+            auto text = "piece" + std::to_string(pieces++) + ";";
+            std::memcpy(out.data(), text.data(), text.size());
+            co_return text.size();
+        };
+        error_code ec;
+        auto res = co_await cli.request(std::move(req), ec);
+        EXPECT_FALSE(ec) << ec.message();
+        EXPECT_EQ(co_await res.body(), "piece0;piece1;piece2;piece3;piece4;");
+    });
+}
+
+TEST_F(Http1Exchange, ExpectContinueSendsBodyAfter100)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        client_request req;
+        req.method = "POST";
+        req.url = base + "/echo";
+        req.body = "after continue";
+        req.expect_continue = true;
+        auto start = std::chrono::steady_clock::now();
+        error_code ec;
+        auto res = co_await cli.request(std::move(req), ec);
+        EXPECT_FALSE(ec) << ec.message();
+        EXPECT_EQ(co_await res.body(), "after continue");
+        // The server answered 100 at once: the client did not sit out its 1 s fallback.
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
+    });
+}
+
+TEST_F(Http1Exchange, StreamedResponseWithTrailers)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        auto res = co_await cli.get(base + "/stream?n=4");
+        EXPECT_EQ(res.header("Transfer-Encoding"), "chunked");
+        std::string all;
+        char buf[5];
+        for (;;) {
+            auto n = co_await res.read_some(net::buffer(buf));
+            if (n == 0)
+                break;
+            all.append(buf, n);
+        }
+        EXPECT_EQ(all, "chunk 0\nchunk 1\nchunk 2\nchunk 3\n");
+        EXPECT_EQ(res.trailers().get("X-Checksum"), "42");
+    });
+}
+
+TEST_F(Http1Exchange, KeepAliveReusesOneConnection)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        for (int i = 0; i < 5; ++i) {
+            auto res = co_await cli.get(base + "/hello");
+            EXPECT_EQ(co_await res.body(), "hello\n");
+            EXPECT_EQ(res.reused_connection(), i > 0);
+        }
+        EXPECT_EQ(cli.connections_opened(), 1u);
+    });
+}
+
+TEST_F(Http1Exchange, PoolHoldsAtMostConfiguredConnectionsPerOrigin)
+{
+    srv.route("GET", "/slow", [](request&, response& res) -> net::awaitable<void> {
+        co_await test::sleep_for(50ms);
+        co_await res.send(status::ok, "slow");
+    });
+    run(io, [&]() -> net::awaitable<void> {
+        client_config cfg;
+        cfg.max_connections_per_origin = 2;
+        client cli{io.get_executor(), cfg};
+        int done = 0;
+        auto one = [&]() -> net::awaitable<void> {
+            auto res = co_await cli.get(base + "/slow");
+            EXPECT_EQ(co_await res.body(), "slow");
+            ++done;
+        };
+        auto ex = co_await net::this_coro::executor;
+        for (int i = 0; i < 8; ++i)
+            net::co_spawn(ex, one(), net::detached);
+        while (done < 8)
+            co_await test::sleep_for(10ms);
+        EXPECT_EQ(cli.connections_opened(), 2u);
+        // Two connections, four rounds of 50 ms: the pool queued the rest.
+    });
+}
+
+TEST_F(Http1Exchange, HeadHasHeadersButNoBody)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        client_request req;
+        req.method = "HEAD";
+        req.url = base + "/hello";
+        error_code ec;
+        auto res = co_await cli.request(std::move(req), ec);
+        EXPECT_EQ(res.status(), 200u);
+        EXPECT_EQ(res.header("Content-Length"), "6");
+        EXPECT_EQ(co_await res.body(), "");
+        // The connection is clean for the next request.
+        auto again = co_await cli.get(base + "/hello");
+        EXPECT_EQ(co_await again.body(), "hello\n");
+        EXPECT_EQ(cli.connections_opened(), 1u);
+    });
+}
+
+TEST_F(Http1Exchange, RouterParamsNotFoundAndMethodNotAllowed)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        auto res = co_await cli.get(base + "/users/42/files/a/b%20c.txt");
+        EXPECT_EQ(co_await res.body(), "42|a/b c.txt");
+        auto missing = co_await cli.get(base + "/nope");
+        EXPECT_EQ(missing.status(), 404u);
+        co_await missing.body();
+        auto wrong = co_await cli.post(base + "/hello", "x", "text/plain");
+        EXPECT_EQ(wrong.status(), 405u);
+        EXPECT_EQ(wrong.header("Allow"), "GET");
+        co_await wrong.body();
+    });
+}
+
+TEST_F(Http1Exchange, HandlerExceptionBecomes500AndConnectionSurvives)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        auto res = co_await cli.get(base + "/throws");
+        EXPECT_EQ(res.status(), 500u);
+        co_await res.body();
+        auto ok = co_await cli.get(base + "/hello");
+        EXPECT_EQ(ok.status(), 200u);
+        co_await ok.body();
+    });
+}
+
+TEST_F(Http1Exchange, PeerAddressIsVisibleToHandlers)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        auto res = co_await cli.get(base + "/peer");
+        EXPECT_EQ(co_await res.body(), "127.0.0.1");
+    });
+}
+
+TEST_F(Http1Exchange, RedirectsAreFollowedWhenAsked)
+{
+    srv.route("POST", "/old", [](request&, response& res) -> net::awaitable<void> {
+        res.set_header("Location", "/hello");
+        co_await res.send(status::see_other, "moved");
+    });
+    srv.route("GET", "/loop", [](request&, response& res) -> net::awaitable<void> {
+        res.set_header("Location", "/loop");
+        co_await res.send(status::found);
+    });
+    run(io, [&]() -> net::awaitable<void> {
+        client_config cfg;
+        cfg.follow_redirects = true;
+        cfg.max_redirects = 3;
+        client cli{io.get_executor(), cfg};
+        auto res = co_await cli.post(base + "/old", "data", "text/plain");
+        EXPECT_EQ(res.status(), 200u);
+        EXPECT_EQ(res.url().target, "/hello");
+        EXPECT_EQ(co_await res.body(), "hello\n");
+        error_code ec;
+        client_request loop;
+        loop.url = base + "/loop";
+        co_await cli.request(loop, ec);
+        EXPECT_EQ(ec, error::too_many_redirects);
+    });
+}
+
+TEST_F(Http1Exchange, ConditionalGetAnswers304)
+{
+    srv.route("GET", "/doc", [](request& req, response& res) -> net::awaitable<void> {
+        std::string doc = "version 1";
+        auto tag = make_etag(doc);
+        res.set_header("ETag", tag);
+        if (not_modified(req, tag))
+            co_await res.send(status::not_modified, {}, {});
+        else
+            co_await res.send(status::ok, doc);
+    });
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        auto first = co_await cli.get(base + "/doc");
+        auto tag = std::string(first.header("ETag").value_or(""));
+        EXPECT_EQ(co_await first.body(), "version 1");
+        client_request again;
+        again.url = base + "/doc";
+        again.fields.add("If-None-Match", "\"other\", W/" + tag);
+        error_code ec;
+        auto second = co_await cli.request(again, ec);
+        EXPECT_EQ(second.status(), 304u);
+        EXPECT_EQ(co_await second.body(), "");
+    });
+}
+
+TEST_F(Http1Exchange, ListensOnIpv6Loopback)
+{
+    auto ep6 = srv.listen("http://[::1]:0");
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        auto res = co_await cli.get("http://[::1]:" + std::to_string(ep6.port()) + "/peer");
+        EXPECT_EQ(co_await res.body(), "::1");
+    });
+}
+
+TEST_F(Http1Exchange, ConnectionRefusedIsAnError)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        net::ip::tcp::acceptor probe{io, {net::ip::address_v4::loopback(), 0}};
+        auto port = probe.local_endpoint().port();
+        probe.close();
+        client cli{io.get_executor()};
+        error_code ec;
+        client_request req;
+        req.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+        co_await cli.request(req, ec);
+        EXPECT_EQ(ec, net::error::connection_refused);
+    });
+}
+
+TEST_F(Http1Exchange, CallbackAndFutureTokensWork)
+{
+    std::string via_callback;
+    client cli{io.get_executor()};
+    cli.get(base + "/hello", [&](error_code ec, client_response res) {
+        EXPECT_FALSE(ec);
+        via_callback = std::to_string(res.status());
+        io.stop();
+    });
+    io.run_for(10s);
+    EXPECT_EQ(via_callback, "200");
+}
+
+} // namespace
