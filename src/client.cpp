@@ -38,6 +38,11 @@ public:
         std::lock_guard lock{mutex_};
         return opened_;
     }
+    std::size_t resumed() const noexcept
+    {
+        std::lock_guard lock{mutex_};
+        return resumed_;
+    }
 
     /// An idle connection to the origin, or a new one when under the limit,
     /// or the next one released.
@@ -66,6 +71,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, origin_pool, std::less<>> pools_;
     std::size_t opened_ = 0;
+    std::size_t resumed_ = 0;
     std::optional<net::ssl::context> tls_;
     tls::session_cache sessions_;
 };
@@ -201,6 +207,10 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::connect(const u
         if (hs->expired())
             ec = error::timeout;
         co_return nullptr;
+    }
+    if (tls::session_reused(stream.native_handle())) {
+        std::lock_guard lock{mutex_};
+        ++resumed_;
     }
     auto alpn = tls::negotiated_alpn(stream.native_handle());
     if (!alpn.empty() && alpn != "http/1.1") {
@@ -445,6 +455,7 @@ net::awaitable<std::pair<error_code, client_response>> client::request_for_token
 
 void client::close_idle() { pools_->close_idle(); }
 std::size_t client::connections_opened() const noexcept { return pools_->opened(); }
+std::size_t client::tls_sessions_resumed() const noexcept { return pools_->resumed(); }
 const client_config& client::config() const noexcept { return pools_->config(); }
 net::any_io_executor client::get_executor() const noexcept { return pools_->executor(); }
 

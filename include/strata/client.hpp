@@ -152,6 +152,8 @@ public:
     void close_idle();
     /// Connections opened so far (tests and benchmarks: keep-alive reuse).
     std::size_t connections_opened() const noexcept;
+    /// TLS connections whose handshake resumed an earlier session (one round trip saved).
+    std::size_t tls_sessions_resumed() const noexcept;
     const client_config& config() const noexcept;
     net::any_io_executor get_executor() const noexcept;
 

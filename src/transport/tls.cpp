@@ -24,7 +24,8 @@ static_assert(static_cast<int>(verify_error::cert_not_yet_valid) == X509_V_ERR_C
 static_assert(static_cast<int>(verify_error::cert_has_expired) == X509_V_ERR_CERT_HAS_EXPIRED);
 static_assert(static_cast<int>(verify_error::depth_zero_self_signed_cert) ==
               X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
-static_assert(static_cast<int>(verify_error::self_signed_cert_in_chain) == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
+static_assert(static_cast<int>(verify_error::self_signed_cert_in_chain) ==
+              X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN);
 static_assert(static_cast<int>(verify_error::unable_to_get_issuer_cert_locally) ==
               X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
 static_assert(static_cast<int>(verify_error::unable_to_verify_leaf_signature) ==
@@ -51,8 +52,10 @@ public:
 int protocol_version(version v) noexcept
 {
     switch (v) {
-    case version::tls1_2: return TLS1_2_VERSION;
-    case version::tls1_3: return TLS1_3_VERSION;
+    case version::tls1_2:
+        return TLS1_2_VERSION;
+    case version::tls1_3:
+        return TLS1_3_VERSION;
     }
     return TLS1_3_VERSION;
 }
@@ -189,7 +192,10 @@ std::size_t session_cache::size() const
     return state_->lru.size();
 }
 
-void session_cache::erase(std::string_view origin) { state_->erase(origin); }
+void session_cache::erase(std::string_view origin)
+{
+    state_->erase(origin);
+}
 
 void session_cache::clear()
 {
@@ -329,7 +335,8 @@ net::ssl::context make_server_context(const server_config& cfg, error_code& ec)
         return ctx;
     // Client-initiated TLS 1.2 renegotiation only costs the server CPU
     // (a denial-of-service lever); nothing in HTTP needs it.
-    ::SSL_CTX_set_options(h, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+    ::SSL_CTX_set_options(h,
+                          SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
 
     const bool pem = !cfg.certificate_chain_pem.empty() || !cfg.private_key_pem.empty();
     if (pem) {
@@ -507,7 +514,10 @@ std::string_view negotiated_alpn(const SSL* ssl) noexcept
     return {reinterpret_cast<const char*>(data), len};
 }
 
-bool session_reused(const SSL* ssl) noexcept { return ::SSL_session_reused(ssl) == 1; }
+bool session_reused(const SSL* ssl) noexcept
+{
+    return ::SSL_session_reused(ssl) == 1;
+}
 
 std::string_view server_name(const SSL* ssl) noexcept
 {

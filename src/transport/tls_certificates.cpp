@@ -18,7 +18,10 @@ namespace {
 
 using detail::last_openssl_error;
 
-error_code invalid_argument() { return make_error_code(boost::system::errc::invalid_argument); }
+error_code invalid_argument()
+{
+    return make_error_code(boost::system::errc::invalid_argument);
+}
 
 /// An IP literal ("127.0.0.1", "::1", "[::1]") in the canonical text
 /// a2i_IPADDRESS reads; "" when `name` is not one.
@@ -31,15 +34,34 @@ std::string ip_literal(std::string_view name)
     return ec ? std::string{} : address.to_string();
 }
 
-/// A dNSName is an IA5String (RFC 5280 §4.2.1.6); anything but printable
-/// ASCII (spaces, commas, controls) is a mistake in the caller's list.
+/// A dNSName is in the "preferred name syntax" (RFC 5280 §4.2.1.6, RFC 1034
+/// §3.5): labels of letters, digits and hyphens, at most 63 octets each, 253
+/// in all; a left-most "*" makes a wildcard (RFC 6125 §6.4.3). Underscores,
+/// common in service names, are let through. Anything else is a mistake in
+/// the caller's list, refused rather than signed.
 bool valid_dns_name(std::string_view name)
 {
     if (name.empty() || name.size() > 253)
         return false;
-    for (const char c : name)
-        if (c <= ' ' || c > '~')
+    if (name.substr(0, 2) == "*.")
+        name.remove_prefix(2);
+    while (!name.empty()) {
+        const auto dot = name.find('.');
+        const auto label = name.substr(0, dot);
+        if (label.empty() || label.size() > 63)
             return false;
+        for (const char c : label) {
+            const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                            c == '-' || c == '_';
+            if (!ok)
+                return false;
+        }
+        if (dot == std::string_view::npos)
+            break;
+        name.remove_prefix(dot + 1);
+        if (name.empty())
+            return false; // a trailing dot names the root, not a host
+    }
     return true;
 }
 
@@ -113,7 +135,8 @@ error_code set_random_serial(X509* cert)
 
 error_code set_common_name(X509_NAME* name, std::string_view cn)
 {
-    if (::X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.data()),
+    if (::X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>(cn.data()),
                                      static_cast<int>(cn.size()), -1, 0) != 1)
         return last_openssl_error(invalid_argument());
     return {};
@@ -172,7 +195,8 @@ detail::x509_ptr build(kind k, std::string_view common_name, const std::vector<s
     }
     if ((ec = add_extension(x, signer, NID_subject_key_identifier, "hash")))
         return nullptr;
-    if (issuer.cert != nullptr && (ec = add_extension(x, signer, NID_authority_key_identifier, "keyid:always")))
+    if (issuer.cert != nullptr &&
+        (ec = add_extension(x, signer, NID_authority_key_identifier, "keyid:always")))
         return nullptr;
     if ((ec = add_subject_alt_names(x, names)))
         return nullptr;
@@ -227,8 +251,8 @@ certificate make_self_signed(std::string_view common_name, const std::vector<std
     const auto key = make_key(ec);
     if (ec)
         return {};
-    const auto cert =
-        build(kind::server, common_name, names, validity::from_now(valid_for), key.get(), {nullptr, key.get()}, ec);
+    const auto cert = build(kind::server, common_name, names, validity::from_now(valid_for), key.get(),
+                            {nullptr, key.get()}, ec);
     if (ec)
         return {};
     return to_pem(cert.get(), key.get(), ec);
@@ -262,7 +286,8 @@ certificate test_authority::issue(std::string_view common_name, const std::vecto
     const auto key = make_key(ec);
     if (ec)
         return {};
-    const auto cert = build(kind::server, common_name, names, valid, key.get(), {ca_cert.get(), ca_key.get()}, ec);
+    const auto cert =
+        build(kind::server, common_name, names, valid, key.get(), {ca_cert.get(), ca_key.get()}, ec);
     if (ec)
         return {};
     return to_pem(cert.get(), key.get(), ec);

@@ -208,7 +208,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } else {
             const auto region = a.c.prepare(piece);
             taken = std::min(region.size(), piece);
-            std::memcpy(region.data(), data, taken);
+            if (taken != 0)
+                std::memcpy(region.data(), data, taken);
             a.c.commit(taken);
         }
         data += taken;

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -75,8 +76,7 @@ class loopback {
 public:
     explicit loopback(const tls::server_config& cfg)
         : server_ctx_{tls::make_server_context(cfg)}, acceptor_{io_, {net::ip::address_v4::loopback(), 0}}
-    {
-    }
+    {}
 
     std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
 
@@ -147,7 +147,10 @@ private:
     tcp::acceptor acceptor_;
 };
 
-bool connected(const outcome& o) { return !o.server_ec && !o.client_ec && o.greeting == "hi"; }
+bool connected(const outcome& o)
+{
+    return !o.server_ec && !o.client_ec && o.greeting == "hi";
+}
 
 // ---- handshakes and versions ------------------------------------------------
 
@@ -183,7 +186,9 @@ TEST(TlsHandshake, ServerRequiringTls13RefusesATls12Client)
     const auto o = server.connect(client_ctx, "localhost");
     EXPECT_TRUE(o.server_ec);
     EXPECT_TRUE(o.client_ec);
-    EXPECT_NE(o.server_ec.message().find("version"), std::string::npos) << o.server_ec.message();
+    EXPECT_EQ(o.server_ec.category(), net::error::get_ssl_category());
+    EXPECT_EQ(ERR_GET_REASON(static_cast<unsigned long>(o.server_ec.value())), SSL_R_UNSUPPORTED_PROTOCOL)
+        << o.server_ec.message();
 }
 
 TEST(TlsHandshake, DefaultsAreTls12MinimumAndVerification)
@@ -232,7 +237,7 @@ TEST_P(TlsAlpn, ServerChoosesByItsOwnPreference)
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Offers, TlsAlpn,
+    TlsOffers, TlsAlpn,
     ::testing::Values(alpn_case{{"h2", "http/1.1"}, {"http/1.1", "h2"}, "h2"}, // the server's order wins
                       alpn_case{{"http/1.1", "h2"}, {"h2", "http/1.1"}, "http/1.1"},
                       alpn_case{{"h2", "http/1.1"}, {"http/1.1"}, "http/1.1"}, // fallback
@@ -445,7 +450,8 @@ TEST_P(TlsResumption, SecondConnectionToTheSameOriginResumes)
     EXPECT_FALSE(server.connect(client_ctx, "localhost", &cache).reused);
 }
 
-INSTANTIATE_TEST_SUITE_P(Versions, TlsResumption, ::testing::Values(tls::version::tls1_3, tls::version::tls1_2));
+INSTANTIATE_TEST_SUITE_P(TlsVersions, TlsResumption,
+                         ::testing::Values(tls::version::tls1_3, tls::version::tls1_2));
 
 TEST(TlsResumptionKeys, AnotherOriginDoesNotResume)
 {
@@ -601,7 +607,8 @@ parsed parse(const std::string& pem)
     p.cert.reset(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!p.cert)
         return p;
-    auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(p.cert.get(), NID_subject_alt_name, nullptr, nullptr));
+    auto* names =
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(p.cert.get(), NID_subject_alt_name, nullptr, nullptr));
     for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names); ++i) {
         const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
         if (n->type == GEN_DNS)
@@ -643,8 +650,9 @@ TEST(TlsCertificates, SelfSignedHasTheRequestedNames)
     EXPECT_EQ(EVP_PKEY_get_base_id(X509_get0_pubkey(p.cert.get())), EVP_PKEY_EC);
     EXPECT_EQ(EVP_PKEY_get_bits(X509_get0_pubkey(p.cert.get())), 256);
     int days = 0, seconds = 0;
-    ASSERT_EQ(ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(p.cert.get()), X509_get0_notAfter(p.cert.get())),
-              1);
+    ASSERT_EQ(
+        ASN1_TIME_diff(&days, &seconds, X509_get0_notBefore(p.cert.get()), X509_get0_notAfter(p.cert.get())),
+        1);
     EXPECT_EQ(days, 7);
     EXPECT_EQ(X509_check_host(p.cert.get(), "dev.test", 0, 0, nullptr), 1);
     EXPECT_EQ(X509_check_ca(p.cert.get()), 0); // a server certificate, not a CA
@@ -670,6 +678,11 @@ TEST(TlsCertificates, MalformedNamesAreRefused)
     EXPECT_EQ(ec, boost::system::errc::invalid_argument);
     (void)tls::make_self_signed("x", {""}, std::chrono::days{1}, ec);
     EXPECT_EQ(ec, boost::system::errc::invalid_argument);
+    (void)tls::make_self_signed("x", {"ok.test", "bad..name"}, std::chrono::days{1}, ec);
+    EXPECT_EQ(ec, boost::system::errc::invalid_argument);
+    (void)tls::make_self_signed("x", {"*.ok.test", "under_score.test", "xn--bcher-kva.test"},
+                                std::chrono::days{1}, ec);
+    EXPECT_FALSE(ec) << ec.message();
     EXPECT_THROW((void)authority().issue("x", {"a,DNS:b"}), boost::system::system_error);
 }
 

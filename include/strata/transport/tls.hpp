@@ -42,8 +42,8 @@ enum class verify_error {
     unable_to_get_issuer_cert_locally = 20, ///< issuer unknown (not in the trust store)
     unable_to_verify_leaf_signature = 21,   ///< a lone certificate whose issuer is unknown
     cert_revoked = 23,
-    invalid_ca = 79,                        ///< an issuer that is not a CA
-    invalid_purpose = 26,                   ///< certificate not meant for TLS servers
+    invalid_ca = 79,      ///< an issuer that is not a CA
+    invalid_purpose = 26, ///< certificate not meant for TLS servers
     cert_untrusted = 27,
     cert_rejected = 28,
     hostname_mismatch = 62, ///< the certificate does not name the host (RFC 6125)
@@ -173,8 +173,8 @@ template <class NextLayer, class CompletionToken>
 auto async_handshake(net::ssl::stream<NextLayer>& stream, net::ssl::stream_base::handshake_type type,
                      CompletionToken&& token)
 {
-    return net::async_compose<CompletionToken, void(error_code)>(detail::handshake_op<NextLayer>{stream, type},
-                                                                 token, stream);
+    return net::async_compose<CompletionToken, void(error_code)>(
+        detail::handshake_op<NextLayer>{stream, type}, token, stream);
 }
 
 } // namespace strata::tls

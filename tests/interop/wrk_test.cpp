@@ -1,0 +1,73 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+//
+// wrk as a smoke load: 32 keep-alive connections for three seconds. Not a
+// benchmark (no rate is asserted): every request must succeed, and the
+// server must still answer afterwards.
+
+#include "interop_support.hpp"
+
+#include <regex>
+#include <string>
+
+using namespace strata;
+using namespace strata::interop;
+
+namespace {
+
+/// The numbers of a wrk report line, e.g. "Socket errors: connect 0, read 3, ...".
+std::vector<unsigned long long> numbers_after(const std::string& report, const std::string& label,
+                                              bool& found)
+{
+    std::vector<unsigned long long> out;
+    auto at = report.find(label);
+    found = at != std::string::npos;
+    if (!found)
+        return out;
+    auto end = report.find('\n', at);
+    auto line = report.substr(at + label.size(),
+                              end == std::string::npos ? std::string::npos : end - at - label.size());
+    static const std::regex number{R"(\d+)"};
+    for (std::sregex_iterator it{line.begin(), line.end(), number}, last; it != last; ++it)
+        out.push_back(std::stoull(it->str()));
+    return out;
+}
+
+TEST(WrkAgainstStrata, SmokeLoadHasNoErrors)
+{
+    auto wrk = require_program("wrk", "wrk");
+    ASSERT_FALSE(wrk.empty());
+    strata_peer peer;
+
+    auto r = run_process({wrk, "-t1", "-c32", "-d3s", "--timeout", "5s", peer.url("http", "/hello")},
+                         {.timeout = 30s, .stdin_file = {}});
+    ASSERT_TRUE(r.ok()) << r.describe() << "\nstdout:\n" << r.out;
+
+    static const std::regex total{R"((\d+) requests in )"};
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.out, m, total)) << r.out;
+    EXPECT_GT(std::stoull(m[1].str()), 1000u) << r.out;
+
+    // wrk prints these lines only when something went wrong; zero either way.
+    bool found = false;
+    auto socket_errors = numbers_after(r.out, "Socket errors:", found);
+    if (found) {
+        ASSERT_EQ(socket_errors.size(), 4u) << r.out;
+        for (auto n : socket_errors)
+            EXPECT_EQ(n, 0u) << r.out;
+    }
+    auto non_2xx = numbers_after(r.out, "Non-2xx or 3xx responses:", found);
+    if (found) {
+        ASSERT_FALSE(non_2xx.empty()) << r.out;
+        EXPECT_EQ(non_2xx[0], 0u) << r.out;
+    }
+
+    bool closed = false;
+    auto after = raw_exchange(peer.http_port(), "GET /hello HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                              5s, closed);
+    auto responses = parse_responses(after);
+    ASSERT_EQ(responses.size(), 1u) << "the server stopped answering after the load:\n" << after;
+    EXPECT_EQ(responses[0].status, 200u);
+    EXPECT_EQ(responses[0].body, strata_peer::hello_body);
+}
+
+} // namespace
