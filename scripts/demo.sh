@@ -6,7 +6,8 @@
 # https://127.0.0.1:8443 (a self-signed certificate made here), fetches a
 # page with `strata get`, then leaves the server running until Ctrl-C.
 # Without a terminal (or with STRATA_DEMO_ONESHOT=1) it stops after the fetch.
-# STRATA_DEMO_HTTP_PORT / STRATA_DEMO_HTTPS_PORT change the ports.
+# STRATA_DEMO_HTTP_PORT / STRATA_DEMO_HTTPS_PORT change the ports. Expected tool
+# interface: `strata serve --listen URL... [--cert PEM --key PEM]`, `strata get URL`.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,8 +20,8 @@ strata="$build/examples/cli/strata"
 http_url="http://127.0.0.1:$http_port/"
 https_url="https://127.0.0.1:$https_port/"
 # How the tool is driven; kept here so a change of its options is one edit.
-serve_cmd=("$strata" serve --listen "http://127.0.0.1:$http_port" --listen "https://127.0.0.1:$https_port"
-    --cert "$demo/cert.pem" --key "$demo/key.pem")
+# STRATA_DEMO_SERVE_ARGS replaces the listen arguments.
+read -r -a serve_args <<<"${STRATA_DEMO_SERVE_ARGS:---listen http://127.0.0.1:$http_port --listen https://127.0.0.1:$https_port}"
 get_cmd=("$strata" get "$http_url")
 
 die() {
@@ -44,13 +45,20 @@ for port in "$http_port" "$https_port"; do
 done
 
 mkdir -p "$demo"
-if [[ ! -f $demo/cert.pem || ! -f $demo/key.pem ]]; then
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
-        -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-        -keyout "$demo/key.pem" -out "$demo/cert.pem" 2>/dev/null
+# A tool that takes a certificate gets one made here (trusted with curl
+# --cacert); otherwise it makes its own at start-up.
+curl_https=(curl -k "$https_url")
+if "$strata" serve --help 2>&1 | grep -q -- '--cert'; then
+    if [[ ! -f $demo/cert.pem || ! -f $demo/key.pem ]]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+            -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+            -keyout "$demo/key.pem" -out "$demo/cert.pem" 2>/dev/null
+    fi
+    serve_args+=(--cert "$demo/cert.pem" --key "$demo/key.pem")
+    curl_https=(curl --cacert "$demo/cert.pem" "$https_url")
 fi
 
-"${serve_cmd[@]}" >"$demo/server.log" 2>&1 &
+"$strata" serve "${serve_args[@]}" >"$demo/server.log" 2>&1 &
 server=$!
 stop_server() {
     if kill -0 "$server" 2>/dev/null; then
@@ -80,9 +88,9 @@ cat <<MSG
 
 demo: strata serve is running (log: $demo/server.log)
   $http_url
-  $https_url   (self-signed: $demo/cert.pem)
+  $https_url   (self-signed certificate)
 Try:  $strata get $https_url
-      curl --cacert $demo/cert.pem $https_url
+      ${curl_https[*]}
 MSG
 if [[ -t 0 && -z ${STRATA_DEMO_ONESHOT:-} ]]; then
     echo "Press Ctrl-C to stop it."

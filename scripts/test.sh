@@ -10,6 +10,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${STRATA_BUILD_DIR:-$root/build}
 jobs=$(nproc)
+# Objects are then shared between build directories with the same flags
+# (the packaging test rebuilds strata elsewhere).
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 
 "$root/scripts/install-deps.sh"
 "$root/scripts/configure.sh" "$build" "$@"

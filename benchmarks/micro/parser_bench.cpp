@@ -68,7 +68,7 @@ const std::string chrome_get = "GET /assets/img/products/summer/banner-large.web
                                "Accept-Language: en-US,en;q=0.9\r\n"
                                "Cookie: sid=4f2a9c1e7b; theme=dark\r\n"
                                "\r\n";
-constexpr std::size_t chrome_fields = 10;
+constexpr std::size_t chrome_fields = 9;
 
 const std::string curl_get = "GET /index.html HTTP/1.1\r\n"
                              "Host: example.com\r\n"
@@ -422,7 +422,7 @@ public:
             const auto it = r.counters.find("bytes_per_second");
             if (it == r.counters.end())
                 continue;
-            const std::string name = r.run_name.function_name + "/" + r.run_name.args;
+            const std::string name = r.run_name.str();
             if (median || !medians_.contains(name))
                 rates_[name] = it->second.value;
             if (median)

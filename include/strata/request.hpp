@@ -33,6 +33,7 @@ public:
         net::ip::address remote_address;
         std::uint16_t remote_port = 0;
         bool has_body = false;
+        bool upgrade = false;
     };
 
     request(head h, detail::server_stream& stream) : head_(std::move(h)), stream_(&stream) {}
@@ -57,6 +58,12 @@ public:
     std::string_view param(std::string_view name) const noexcept;
     void set_params(std::vector<std::pair<std::string, std::string>> params) { params_ = std::move(params); }
 
+    /// Whether the client asks to switch protocols (HTTP/1.1 Upgrade, or an
+    /// extended CONNECT on HTTP/2 and HTTP/3). Answering `101 Switching
+    /// Protocols` with response::start() turns the body in both directions
+    /// into the new protocol's byte stream: read_some() and response::write()
+    /// carry it, whatever the HTTP version underneath.
+    bool is_upgrade() const noexcept { return head_.upgrade; }
     /// Whether a body follows the head (Content-Length > 0, chunked, or an h2/h3 DATA frame).
     bool has_body() const noexcept { return head_.has_body; }
     /// Reads the next piece of the body into `out`; 0 at its end.

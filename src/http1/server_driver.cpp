@@ -145,6 +145,8 @@ net::awaitable<void> http1_server_connection<Stream>::run()
         idle_ = false;
         first_request = false;
         co_await serve_one(*h);
+        if (io_.raw())
+            break; // the upgraded protocol ended with its handler
         if (io_.broken_ || io_.codec_.current_state() == http1::state::failed)
             break;
         if (!io_.body_done_ && !co_await drain_body())
@@ -173,6 +175,7 @@ net::awaitable<void> http1_server_connection<Stream>::serve_one(const http::head
     head.remote_address = peer.address();
     head.remote_port = peer.port();
     head.has_body = !h.end_stream;
+    head.upgrade = h.upgrade;
 
     stream_id_ = h.stream;
     head_request_ = h.method == "HEAD";
@@ -274,7 +277,10 @@ net::awaitable<std::size_t> http1_server_connection<Stream>::read_body(std::span
             co_return 0;
         expect_continue_ = false;
     }
-    co_return co_await io_.read_body(out, state_->cfg.body_timeout, state_->cfg.write_timeout, ec);
+    // An upgraded stream is quiet for as long as its protocol likes: the
+    // keep-alive deadline, not the body deadline, bounds a silent peer.
+    auto timeout = io_.raw() ? state_->cfg.idle_timeout : state_->cfg.body_timeout;
+    co_return co_await io_.read_body(out, timeout, state_->cfg.write_timeout, ec);
 }
 
 template <class Stream>
@@ -313,6 +319,13 @@ net::awaitable<void> http1_server_connection<Stream>::write_head(unsigned status
         co_return;
     head_sent_ = true;
     co_await flush(ec);
+    if (!ec && status == 101) {
+        // The codec hands over what it read past the request: it belongs to
+        // the new protocol, which reads and writes through this same stream.
+        auto ev = io_.codec_.poll_event();
+        auto* up = ev ? std::get_if<http::upgrade>(&*ev) : nullptr;
+        io_.begin_raw(up ? up->trailing : std::span<const std::byte>{});
+    }
 }
 
 template <class Stream>
@@ -320,6 +333,11 @@ net::awaitable<void> http1_server_connection<Stream>::write_body(std::span<const
                                                                  bool end_stream, error_code& ec)
 {
     ec = {};
+    if (io_.raw()) {
+        if (!body.empty())
+            co_await io_.write_raw(body, state_->cfg.write_timeout, ec);
+        co_return;
+    }
     if (head_request_ || (body.empty() && !end_stream))
         co_return;
     io_.codec_.submit_data(stream_id_, body, end_stream, ec);

@@ -140,6 +140,28 @@ public:
         trailers_.clear();
     }
 
+    /// The protocol switched (101): from now on the body is the raw byte
+    /// stream, starting with the bytes the codec read past the 101.
+    void begin_raw(std::span<const std::byte> trailing)
+    {
+        raw_ = true;
+        body_done_ = false;
+        pending_ = trailing;
+        pending_end_ = false;
+    }
+    bool raw() const noexcept { return raw_; }
+
+    net::awaitable<void> write_raw(std::span<const std::byte> bytes, std::chrono::milliseconds timeout, error_code& ec)
+    {
+        dog_.expires_after(timeout);
+        co_await net::async_write(stream_, net::buffer(bytes.data(), bytes.size()),
+                                  net::redirect_error(net::use_awaitable, ec));
+        dog_.clear();
+        ec = timeout_or(ec);
+        if (ec)
+            broken_ = true;
+    }
+
     /// Copies the next body bytes into `out`; 0 at the end of the body.
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, std::chrono::milliseconds timeout,
                                           std::chrono::milliseconds write_timeout, error_code& ec)
@@ -147,6 +169,19 @@ public:
         ec = {};
         if (body_done_ || out.empty())
             co_return 0;
+        if (raw_ && pending_.empty()) {
+            // After an upgrade the codec is done: read the socket directly.
+            dog_.expires_after(timeout);
+            auto n = co_await stream_.async_read_some(net::buffer(out.data(), out.size()),
+                                                      net::redirect_error(net::use_awaitable, ec));
+            dog_.clear();
+            if (ec == net::error::eof || (is_tls && ec == net::ssl::error::stream_truncated)) {
+                ec = {};
+                body_done_ = true;
+            }
+            ec = timeout_or(ec);
+            co_return n;
+        }
         for (;;) {
             if (!pending_.empty()) {
                 auto n = std::min(out.size(), pending_.size());
@@ -195,6 +230,7 @@ public:
 private:
     std::span<const std::byte> pending_; // bytes of the last data event not yet copied out
     bool pending_end_ = false;
+    bool raw_ = false;
 };
 
 } // namespace strata::detail

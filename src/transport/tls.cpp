@@ -277,14 +277,20 @@ int new_client_session(SSL* ssl, SSL_SESSION* session) noexcept
     if (origin == nullptr || (::SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) == 0 ||
         ::SSL_get_verify_result(ssl) != X509_V_OK || ::SSL_SESSION_is_resumable(session) != 1)
         return 0;
-    // Take a reference of our own and return 0: OpenSSL keeps its own, so no
-    // path below can free the session twice.
-    if (::SSL_SESSION_up_ref(session) != 1)
+    // Keep a copy, not OpenSSL's object: when a connection ends without
+    // close_notify, SSL_free marks its session not resumable, and HTTP peers
+    // often close that way. RFC 5246 (since TLS 1.1) and RFC 8446 do not ask
+    // for that, so strata's copy stays usable. Returning 0 leaves OpenSSL's
+    // own reference to OpenSSL.
+    SSL_SESSION* copy = ::SSL_SESSION_dup(session);
+    if (copy == nullptr) {
+        ::ERR_clear_error();
         return 0;
+    }
     try {
-        origin->cache->store(origin->origin, std::shared_ptr<SSL_SESSION>{session, ::SSL_SESSION_free});
+        origin->cache->store(origin->origin, std::shared_ptr<SSL_SESSION>{copy, ::SSL_SESSION_free});
     } catch (...) {
-        // shared_ptr's constructor frees the session when it throws; a full cache
+        // shared_ptr's constructor frees the copy when it throws; a full cache
         // is no reason to fail a connection.
     }
     return 0;
@@ -491,7 +497,13 @@ void prepare_client(SSL* ssl, std::string_view host, std::uint16_t port, session
 
     const auto& state = detail::session_cache_access::state(*cache);
     if (const auto session = state->take(origin)) {
-        if (::SSL_set_session(ssl, session.get()) != 1) {
+        // The connection gets a copy, for the reason new_client_session keeps
+        // one: a TLS 1.2 session stays in the cache, and this connection
+        // closing without close_notify must not spoil it.
+        SSL_SESSION* copy = ::SSL_SESSION_dup(session.get());
+        const bool set = copy != nullptr && ::SSL_set_session(ssl, copy) == 1;
+        ::SSL_SESSION_free(copy); // SSL_set_session took its own reference
+        if (!set) {
             ec = detail::last_openssl_error();
             return;
         }

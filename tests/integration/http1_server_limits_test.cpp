@@ -226,4 +226,40 @@ TEST_F(Http1ServerLimits, GracefulShutdownFinishesInFlightAndClosesIdle)
     });
 }
 
+TEST_F(Http1ServerLimits, UpgradeHandsTheStreamAndTrailingBytesToTheHandler)
+{
+    // A toy protocol after 101: echo every byte back in upper case until "QUIT".
+    srv.route("GET", "/shout", [](request& req, response& res) -> net::awaitable<void> {
+        if (!req.is_upgrade()) {
+            co_await res.send(status::upgrade_required, "upgrade to shout\n");
+            co_return;
+        }
+        res.set_header("Connection", "Upgrade");
+        res.set_header("Upgrade", "shout");
+        co_await res.start(status::switching_protocols);
+        std::string seen;
+        char buf[64];
+        while (seen.find("quit") == std::string::npos) {
+            auto n = co_await req.read_some(net::buffer(buf));
+            if (n == 0)
+                break;
+            std::string piece(buf, n);
+            seen += piece;
+            for (auto& c : piece)
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            co_await res.write(piece);
+        }
+    });
+    run(io, [&]() -> net::awaitable<void> {
+        // "hello " arrives in the same packet as the request head: it must
+        // reach the new protocol, not be lost in the HTTP/1.1 codec.
+        auto out = co_await raw_exchange(ep, "GET /shout HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                                             "Upgrade: shout\r\n\r\nhello quit");
+        EXPECT_TRUE(out.starts_with("HTTP/1.1 101")) << out;
+        EXPECT_TRUE(out.ends_with("\r\n\r\nHELLO QUIT")) << out;
+        auto plain = co_await raw_exchange(ep, "GET /shout HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        EXPECT_TRUE(plain.starts_with("HTTP/1.1 426")) << plain;
+    });
+}
+
 } // namespace

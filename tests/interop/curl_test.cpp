@@ -193,8 +193,9 @@ TEST_P(CurlAgainstStrata, Http10RequestIsAnsweredAndClosed)
     EXPECT_EQ(responses[0].status, 200u);
     EXPECT_EQ(responses[0].body, "HTTP/1.0\n");
     EXPECT_FALSE(responses[0].field("Transfer-Encoding")) << "HTTP/1.0 has no chunked coding";
-    if (auto length = responses[0].field("Content-Length"))
+    if (auto length = responses[0].field("Content-Length")) {
         EXPECT_EQ(*length, "9");
+    }
     EXPECT_FALSE(contains(r.err, "left intact")) << r.err;
     EXPECT_TRUE(contains(r.err, "Closing connection")) << r.err;
 }

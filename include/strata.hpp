@@ -1,0 +1,13 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#pragma once
+
+// Everything a program that serves or fetches over HTTP needs. Files that
+// need one piece include its own header instead: this one is for examples
+// and quick starts, not for every translation unit of a large program.
+
+#include <strata/client.hpp>
+#include <strata/conditional.hpp>
+#include <strata/error.hpp>
+#include <strata/server.hpp>
+#include <strata/short_poll.hpp>
+#include <strata/url.hpp>
