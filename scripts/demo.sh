@@ -48,7 +48,7 @@ mkdir -p "$demo"
 # A tool that takes a certificate gets one made here (trusted with curl
 # --cacert); otherwise it makes its own at start-up.
 curl_https=(curl -k "$https_url")
-if "$strata" serve --help 2>&1 | grep -q -- '--cert'; then
+if timeout 5 "$strata" serve --help </dev/null 2>&1 | grep -q -- '--cert'; then
     if [[ ! -f $demo/cert.pem || ! -f $demo/key.pem ]]; then
         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
             -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \

@@ -5,6 +5,14 @@
 // longer pulls it in transitively.
 #include <utility>
 
+// Boost 1.74 enables co_await support only for the coroutines TS spelling
+// (__cpp_coroutines), which Clang 14 does not define in C++20 mode; the
+// standard <coroutine> works, so say so before Asio's config is read.
+#if defined(__clang__) && __cplusplus >= 202002L && defined(__cpp_impl_coroutine) && !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#define BOOST_ASIO_HAS_CO_AWAIT 1
+#define BOOST_ASIO_HAS_STD_COROUTINE 1
+#endif
+
 #include <boost/asio/io_context.hpp>
 #include <boost/system/error_code.hpp>
 

@@ -244,6 +244,7 @@ struct connection::impl {
     std::vector<char> out_pending_; ///< heads and framing not yet handed out
     std::vector<char> out_sent_;    ///< backs the list the last poll_output returned
     std::vector<segment> segs_;
+    std::vector<net::const_buffer> out_list_; ///< the list the last poll_output returned
 
     // ---- exchange -------------------------------------------------------
     http::stream_id next_stream_ = 1;
@@ -449,18 +450,19 @@ struct connection::impl {
             segs_.push_back({bytes.data(), 0, bytes.size()});
     }
 
-    std::vector<net::const_buffer> poll_output()
+    std::span<const net::const_buffer> poll_output()
     {
         out_sent_.clear();
         std::swap(out_sent_, out_pending_);
-        std::vector<net::const_buffer> list;
-        list.reserve(segs_.size());
+        // One list reused for the connection's life: writing a response
+        // allocates nothing once the connection is warm.
+        out_list_.clear();
         for (const segment& s : segs_)
-            list.emplace_back(s.ref != nullptr ? static_cast<const void*>(s.ref)
-                                               : static_cast<const void*>(out_sent_.data() + s.off),
-                              s.len);
+            out_list_.emplace_back(s.ref != nullptr ? static_cast<const void*>(s.ref)
+                                                    : static_cast<const void*>(out_sent_.data() + s.off),
+                                   s.len);
         segs_.clear();
-        return list;
+        return out_list_;
     }
 
     // ---- events -----------------------------------------------------------
@@ -1166,7 +1168,7 @@ struct connection::impl {
     std::size_t memory_usage() const noexcept
     {
         return cap_ + bytes_of(fields_) + bytes_of(out_pending_) + bytes_of(out_sent_) + bytes_of(segs_) +
-               bytes_of(outstanding_);
+               bytes_of(out_list_) + bytes_of(outstanding_);
     }
 
     template <class V>
@@ -1186,7 +1188,13 @@ struct connection::impl {
         fields_.clear();
         release(fields_);
         release(out_pending_);
+        // The caller has written what poll_output returned (see the header).
+        if (segs_.empty()) {
+            out_sent_.clear();
+            out_list_.clear();
+        }
         release(out_sent_);
+        release(out_list_);
         release(segs_);
         release(outstanding_);
     }
@@ -1250,7 +1258,7 @@ void connection::set_body_limit(std::uint64_t bytes) noexcept
 {
     impl_->body_limit_ = bytes;
 }
-std::vector<net::const_buffer> connection::poll_output()
+std::span<const net::const_buffer> connection::poll_output()
 {
     return impl_->poll_output();
 }

@@ -75,7 +75,7 @@ private:
     net::awaitable<void> serve_one(const http::headers& h);
     net::awaitable<bool> drain_body();
     net::awaitable<void> close_gracefully();
-    void collect_fields(const http::fields& fields);
+    void collect_fields(unsigned status, const http::fields& fields);
 
     std::shared_ptr<server_state> state_;
     io_type io_;
@@ -284,7 +284,7 @@ net::awaitable<std::size_t> http1_server_connection<Stream>::read_body(std::span
 }
 
 template <class Stream>
-void http1_server_connection<Stream>::collect_fields(const http::fields& fields)
+void http1_server_connection<Stream>::collect_fields(unsigned status, const http::fields& fields)
 {
     out_fields_.clear();
     for (auto f : fields)
@@ -293,9 +293,10 @@ void http1_server_connection<Stream>::collect_fields(const http::fields& fields)
         out_fields_.push_back({"Date", http_date()});
     if (!state_->cfg.server_header.empty() && !fields.contains("Server"))
         out_fields_.push_back({"Server", state_->cfg.server_header});
-    // Answering without the body the client waits to send means the
-    // connection cannot be reused; when shutting down, say so too.
-    if ((expect_continue_ && !io_.body_done_) || stopping())
+    // Shutting down: this is the connection's last response, and the client
+    // should know before it sends another request. (The codec itself adds
+    // the close an unread 100-continue body or an HTTP/1.0 peer needs.)
+    if (status != 101 && stopping())
         out_fields_.push_back({"Connection", "close"});
 }
 
@@ -305,7 +306,7 @@ net::awaitable<void> http1_server_connection<Stream>::write_head(unsigned status
                                                                  bool end_stream, error_code& ec)
 {
     ec = {};
-    collect_fields(fields);
+    collect_fields(status, fields);
     bool no_body = end_stream && body.empty();
     // HEAD: the fields say what GET would send; the body is not sent.
     if (head_request_) {

@@ -464,26 +464,28 @@ void prepare_client(SSL* ssl, std::string_view host, std::uint16_t port, session
     const auto address = net::ip::make_address(name, not_ip);
     const bool verify = (::SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0;
 
+    // Each call sets the name in full: SNI, a host name or an address to
+    // check, never a mix left over from an earlier call.
+    X509_VERIFY_PARAM* param = ::SSL_get0_param(ssl);
+    bool ok = true;
     if (not_ip) {
-        if (::SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
-            ec = detail::last_openssl_error();
-            return;
-        }
-        if (verify) {
+        ok = ::SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 &&
+             ::X509_VERIFY_PARAM_set1_ip(param, nullptr, 0) == 1;
+        if (ok && verify) {
             // RFC 6125 §6.4.3: a wildcard stands for one whole left-most label.
             ::SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            if (::SSL_set1_host(ssl, name.c_str()) != 1) {
-                ec = detail::last_openssl_error();
-                return;
-            }
+            ok = ::SSL_set1_host(ssl, name.c_str()) == 1;
         }
-    } else if (verify) {
+    } else {
         // No SNI for an address (RFC 6066 §3); the certificate must list it
-        // as an iPAddress subjectAltName (RFC 6125 §3.1.3.2 / RFC 5280).
-        if (::X509_VERIFY_PARAM_set1_ip_asc(::SSL_get0_param(ssl), name.c_str()) != 1) {
-            ec = detail::last_openssl_error();
-            return;
-        }
+        // as an iPAddress subjectAltName (RFC 6125 §3.1.3.2, RFC 5280 §4.2.1.6).
+        ok = ::SSL_set_tlsext_host_name(ssl, nullptr) == 1 && ::SSL_set1_host(ssl, nullptr) == 1;
+        if (ok && verify)
+            ok = ::X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1;
+    }
+    if (!ok) {
+        ec = detail::last_openssl_error();
+        return;
     }
 
     SSL_CTX* ctx = ::SSL_get_SSL_CTX(ssl);
@@ -509,7 +511,11 @@ void prepare_client(SSL* ssl, std::string_view host, std::uint16_t port, session
         }
     }
     auto data = std::make_unique<client_origin>(client_origin{state, std::move(origin)});
+    // Called twice on one connection, the second origin replaces the first.
+    std::unique_ptr<client_origin> previous{
+        static_cast<client_origin*>(::SSL_get_ex_data(ssl, client_origin_index()))};
     if (::SSL_set_ex_data(ssl, client_origin_index(), data.get()) != 1) {
+        (void)previous.release(); // still in place
         ec = detail::last_openssl_error();
         return;
     }

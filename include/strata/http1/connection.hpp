@@ -144,7 +144,7 @@ public:
 
     /// Bytes to send, oldest first. The buffers stay valid until the next call
     /// to poll_output(); calling it means the previous list has been written.
-    std::vector<net::const_buffer> poll_output();
+    std::span<const net::const_buffer> poll_output();
     bool has_output() const noexcept;
 
     // ---- state -------------------------------------------------------------
@@ -163,8 +163,9 @@ public:
     http::version peer_version() const noexcept;
     /// Frees the input buffer when it holds no unread bytes: an idle keep-alive
     /// connection then owns almost nothing (STYLE.md 15). Also frees the field
-    /// array (views of the last event end here) and the output storage once
-    /// poll_output() has returned an empty list; memory_usage() is then 0.
+    /// array (views of the last event end here) and, when nothing new was
+    /// submitted, the output storage: call it only once the buffers of the
+    /// last poll_output() have been written. memory_usage() is then 0.
     void shrink_to_fit() noexcept;
     /// Client role: the stream id the next submit_headers() must use (1, 3, 5, ...).
     http::stream_id next_stream_id() const noexcept;

@@ -82,6 +82,9 @@ struct session_cache_access;
 /// once (RFC 8446 §C.4: reuse lets an observer link connections), so up to
 /// four are kept per origin; a TLS 1.2 session is kept until replaced.
 /// Connections keep the cache's state alive, so it may be destroyed first.
+/// Use one cache per client context: a session remembers that its peer was
+/// verified, not against which trust anchors. Sessions of connections that
+/// did not verify their peer are never kept.
 class session_cache {
 public:
     /// Sessions of at most `max_origins` origins; the least recently used go first.

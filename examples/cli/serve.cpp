@@ -1,0 +1,143 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+//
+// `strata serve`: files from a directory plus the demo routes, on HTTP and
+// HTTPS, until Ctrl-C.
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "demo_routes.hpp"
+#include "dev_cert.hpp"
+
+#include <strata/server.hpp>
+#include <strata/static_files.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <utility>
+
+namespace strata_cli {
+
+namespace net = boost::asio;
+
+namespace {
+
+constexpr std::string_view usage = "strata serve [options]";
+
+const option serve_options[] = {
+    {"http", 0, "PORT", "plain HTTP port (default 8080; 0 picks one; 'off' for none)"},
+    {"https", 0, "PORT", "HTTPS port (default 8443; 0 picks one; 'off' for none)"},
+    {"host", 0, "ADDR", "address to listen on (default [::], IPv6 and IPv4)"},
+    {"root", 0, "DIR", "serve the files under DIR (default: the current directory)"},
+    {"cert", 0, "FILE", "certificate chain (PEM); without it a development certificate is made"},
+    {"key", 0, "FILE", "private key (PEM) of --cert"},
+    {"help", 'h', {}, "show this help"},
+};
+
+/// "[::]" for IPv6 literals given bare ("::"), as URLs need.
+std::string url_host(std::string host)
+{
+    if (host.find(':') != std::string::npos && host.front() != '[')
+        host = "[" + host + "]";
+    return host;
+}
+
+/// Where a browser or `strata get` on this machine reaches a listener.
+std::string local_url(std::string_view scheme, const std::string& host, unsigned short port)
+{
+    const bool any = host == "[::]" || host == "0.0.0.0";
+    return std::string(scheme) + "://" + (any ? std::string("localhost") : host) + ":" + std::to_string(port);
+}
+
+} // namespace
+
+int serve_main(int argc, char** argv)
+{
+    args a;
+    std::string error;
+    if (!a.parse(argc, argv, 2, serve_options, error) || !a.positional().empty()) {
+        std::fprintf(stderr, "strata serve: %s\nusage: %s (see strata serve --help)\n",
+                     error.empty() ? "unexpected argument" : error.c_str(), usage.data());
+        return 2;
+    }
+    if (a.has("help")) {
+        print_help(usage,
+                   "Serves files and demo routes: GET /hello, POST /echo, GET /scores (ETag, 304: poll it),\n"
+                   "GET /stream?n=N (N lines, one each 100 ms). Ctrl-C stops it gracefully.",
+                   serve_options);
+        return 0;
+    }
+    const auto http_port = a.value("http").value_or("8080");
+    const auto https_port = a.value("https").value_or("8443");
+    const auto host = url_host(a.value("host").value_or("[::]"));
+    const std::filesystem::path root = a.value("root").value_or(".");
+    if (!std::filesystem::is_directory(root)) {
+        std::fprintf(stderr, "strata serve: --root %s is not a directory\n", root.c_str());
+        return 2;
+    }
+    if (a.has("cert") != a.has("key")) {
+        std::fprintf(stderr, "strata serve: --cert and --key go together\n");
+        return 2;
+    }
+
+    strata::server_config cfg;
+    dev_certificate dev;
+    if (https_port != "off") {
+        if (a.has("cert")) {
+            cfg.tls.certificate_chain_file = *a.value("cert");
+            cfg.tls.private_key_file = *a.value("key");
+        } else if (make_dev_certificate(dev, error)) {
+            cfg.tls.certificate_chain_pem = dev.pem.certificate_pem;
+            cfg.tls.private_key_pem = dev.pem.private_key_pem;
+        } else {
+            std::fprintf(stderr, "strata serve: %s\n", error.c_str());
+            return 1;
+        }
+    }
+
+    net::io_context io;
+    strata::server srv{io.get_executor(), cfg};
+    add_demo_routes(srv);
+    srv.fallback(strata::static_files(root));
+
+    std::printf("serving %s\n", std::filesystem::absolute(root).lexically_normal().c_str());
+    for (auto [scheme, port] : {std::pair{"http", http_port}, std::pair{"https", https_port}}) {
+        if (port == "off")
+            continue;
+        strata::error_code ec;
+        const auto listen_url = std::string(scheme) + "://" + host + ":" + port;
+        auto ep = srv.listen(listen_url, ec);
+        if (ec) {
+            std::fprintf(stderr, "strata serve: cannot listen on %s: %s\n", listen_url.c_str(),
+                         ec.message().c_str());
+            return 1;
+        }
+        std::printf("listening on %s://%s:%u  (try: strata get %s/hello)\n", scheme, host.c_str(), ep.port(),
+                    local_url(scheme, host, ep.port()).c_str());
+    }
+    if (!dev.certificate_file.empty())
+        std::printf("development certificate: %s\n  (trust it with: strata get --cacert %s URL)\n",
+                    dev.certificate_file.c_str(), dev.certificate_file.c_str());
+    std::fflush(stdout);
+
+    net::signal_set signals{io, SIGINT, SIGTERM};
+    signals.async_wait([&](strata::error_code ec, int) {
+        if (ec)
+            return;
+        std::printf("shutting down (again to quit at once)\n");
+        std::fflush(stdout);
+        srv.shutdown();
+        signals.async_wait([](strata::error_code e, int) {
+            if (!e)
+                std::_Exit(130);
+        });
+    });
+    srv.async_wait_stopped([&](strata::error_code) { signals.cancel(); });
+    io.run();
+    return 0;
+}
+
+} // namespace strata_cli

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#
+# Smoke test of the strata tool: `strata serve` on free ports with a temp
+# root, then `strata get` and `strata poll` against it the way people use
+# them. Usage: smoke.sh path/to/strata
+set -euo pipefail
+
+strata=${1:?usage: smoke.sh path/to/strata}
+work=$(mktemp -d)
+pid=
+cleanup() {
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*" >&2
+    [[ -f $work/serve.log ]] && sed 's/^/  serve: /' "$work/serve.log" >&2
+    exit 1
+}
+step() { echo "== $*"; }
+
+read -r http_port https_port < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+http=http://127.0.0.1:$http_port
+https=https://127.0.0.1:$https_port
+
+mkdir -p "$work/root" "$work/run"
+chmod 700 "$work/run"
+head -c 300000 /dev/urandom > "$work/root/data.bin"
+echo "static text" > "$work/root/note.txt"
+
+# The dev certificate goes to $XDG_RUNTIME_DIR/strata: keep it inside $work.
+XDG_RUNTIME_DIR=$work/run "$strata" serve --host 127.0.0.1 --http "$http_port" --https "$https_port" \
+    --root "$work/root" > "$work/serve.log" 2>&1 &
+pid=$!
+
+step "waiting for the server"
+for _ in $(seq 100); do
+    if "$strata" get --max-time 1 "$http/hello" > /dev/null 2>&1; then break; fi
+    kill -0 "$pid" 2>/dev/null || fail "strata serve exited"
+    sleep 0.1
+done
+cert=$(sed -n 's/^development certificate: //p' "$work/serve.log")
+[[ -f $cert ]] || fail "no development certificate printed"
+[[ $(stat -c %a "$work/run/strata/localhost-key.pem") == 600 ]] || fail "key file is not 0600"
+
+step "get /hello"
+[[ $("$strata" get "$http/hello") == "hello from strata" ]] || fail "GET /hello body"
+
+step "get -I"
+head_out=$("$strata" get -I "$http/note.txt")
+grep -q '^HTTP/1.1 200 OK' <<< "$head_out" || fail "-I status line: $head_out"
+grep -qi '^Content-Length: 12' <<< "$head_out" || fail "-I Content-Length: $head_out"
+grep -qi '^ETag: "' <<< "$head_out" || fail "-I ETag: $head_out"
+
+step "get -o of a static file"
+"$strata" get -o "$work/copy.bin" "$http/data.bin"
+cmp -s "$work/root/data.bin" "$work/copy.bin" || fail "downloaded file differs"
+
+step "get -v"
+"$strata" get -v "$http/hello" 2> "$work/verbose.txt" > /dev/null
+grep -q '^> GET /hello HTTP/1.1' "$work/verbose.txt" || fail "-v request head"
+grep -q '^\* Using HTTP/1.1' "$work/verbose.txt" || fail "-v protocol"
+grep -q '^< HTTP/1.1 200 OK' "$work/verbose.txt" || fail "-v response head"
+
+step "https with the dev certificate"
+[[ $("$strata" get --cacert "$cert" "$https/hello") == "hello from strata" ]] || fail "https GET"
+rc=0
+"$strata" get --max-time 5 "$https/hello" > /dev/null 2>&1 || rc=$?
+[[ $rc == 60 ]] || fail "untrusted certificate: exit $rc, want 60"
+[[ $("$strata" get --insecure "$https/hello" 2> /dev/null) == "hello from strata" ]] || fail "--insecure"
+
+step "--fail on 404"
+rc=0
+"$strata" get --fail "$http/no-such-file" > "$work/fail.out" 2>&1 || rc=$?
+[[ $rc == 22 ]] || fail "--fail: exit $rc, want 22"
+rc=0
+"$strata" get "$http/no-such-file" > /dev/null || rc=$?
+[[ $rc == 0 ]] || fail "404 without --fail: exit $rc, want 0"
+
+step "-d echo"
+[[ $("$strata" get -d 'a=1&b=2' "$http/echo") == "a=1&b=2" ]] || fail "-d body"
+echo_out=$("$strata" get -i -H 'Content-Type: application/json' -d '{"x":1}' "$http/echo")
+grep -qi '^Content-Type: application/json' <<< "$echo_out" || fail "-d Content-Type: $echo_out"
+grep -q '^{"x":1}$' <<< "$echo_out" || fail "-d JSON body: $echo_out"
+printf 'from a file' > "$work/payload"
+[[ $("$strata" get -d "@$work/payload" "$http/echo") == "from a file" ]] || fail "-d @file"
+
+step "stream"
+[[ $("$strata" get "$http/stream?n=3" | wc -l) == 3 ]] || fail "/stream?n=3"
+
+step "poll /scores"
+timeout 20 "$strata" poll --count 1 --interval 200ms "$http/scores" > "$work/poll.out" 2> "$work/poll.err" ||
+    fail "poll exited $?"
+grep -q '"match"' "$work/poll.out" || fail "poll printed no update: $(cat "$work/poll.out")"
+grep -q 'requests' "$work/poll.err" || fail "poll printed no summary"
+
+step "graceful shutdown"
+kill -TERM "$pid"
+for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -0 "$pid" 2>/dev/null && fail "server still running 10 s after SIGTERM"
+rc=0
+wait "$pid" || rc=$?
+pid=
+[[ $rc == 0 ]] || fail "strata serve exited $rc after SIGTERM"
+echo "all good"
