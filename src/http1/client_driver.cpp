@@ -8,8 +8,6 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include <openssl/ssl.h>
-
 #include <charconv>
 #include <vector>
 
@@ -53,12 +51,6 @@ public:
     http::version version() const noexcept override { return http::version::http1_1; }
     void close() override
     {
-        // OpenSSL marks the session of a connection freed without a
-        // shutdown as not resumable. An idle connection closed after a
-        // complete exchange ended cleanly: say so, and its session resumes.
-        if constexpr (io_type::is_tls)
-            if (reusable())
-                SSL_set_shutdown(io_.stream_.native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
         io_.close_socket();
         io_.dog_.stop();
     }
