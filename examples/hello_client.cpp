@@ -9,14 +9,14 @@
 
 #include <exception>
 #include <iostream>
-#include <string>
 
 namespace net = boost::asio;
 
-net::awaitable<void> fetch(strata::client& cli, std::string url)
+net::awaitable<void> fetch(strata::client& cli, const char* url)
 {
     auto res = co_await cli.get(url);
     std::cout << res.status() << " " << res.reason() << "\n" << co_await res.body();
+    cli.close_idle(); // the pooled connection would keep io.run() going
 }
 
 int main(int argc, char** argv)

@@ -2,6 +2,8 @@
 #include <strata/router.hpp>
 #include <strata/url.hpp>
 
+#include <array>
+#include <span>
 #include <stdexcept>
 
 namespace strata {
@@ -51,7 +53,33 @@ void router::add(std::string_view method, std::string_view pattern, handler h)
 
 router::match router::find(std::string_view method, std::string_view path) const
 {
-    auto parts = split_path(path);
+    // Routing runs once per request: split into a stack array, not a vector.
+    constexpr std::size_t inline_segments = 32;
+    std::array<std::string_view, inline_segments> stack_parts;
+    std::vector<std::string_view> heap_parts;
+    std::span<const std::string_view> parts;
+    {
+        std::size_t n = 0;
+        std::string_view rest = path.starts_with('/') ? path.substr(1) : path;
+        bool overflow = false;
+        for (;;) {
+            auto slash = rest.find('/');
+            if (n == inline_segments) {
+                overflow = true;
+                break;
+            }
+            stack_parts[n++] = rest.substr(0, slash);
+            if (slash == std::string_view::npos)
+                break;
+            rest.remove_prefix(slash + 1);
+        }
+        if (overflow) {
+            heap_parts = split_path(path);
+            parts = heap_parts;
+        } else {
+            parts = std::span<const std::string_view>(stack_parts.data(), n);
+        }
+    }
     match best;
     int best_score = -1;
     bool best_exact_method = false;

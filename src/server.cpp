@@ -77,7 +77,10 @@ net::awaitable<void> accept_loop(std::shared_ptr<server_state> state, std::share
 {
     for (;;) {
         error_code ec;
-        tcp::socket socket{net::make_strand(state->ex)};
+        // A strand serializes a connection's handlers when several threads
+        // run the executor; on one thread it only costs allocations.
+        tcp::socket socket = state->cfg.strand_per_connection ? tcp::socket{net::make_strand(state->ex)}
+                                                              : tcp::socket{state->ex};
         co_await acceptor->async_accept(socket, net::redirect_error(net::use_awaitable, ec));
         if (ec == net::error::operation_aborted || !acceptor->is_open())
             co_return;

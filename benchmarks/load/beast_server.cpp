@@ -41,8 +41,9 @@ private:
     void read()
     {
         req_ = {};
-        http::async_read(socket_, buffer_, req_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+        http::async_read(
+            socket_, buffer_, req_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec)
@@ -62,8 +63,9 @@ private:
         res_.set(http::field::server, "beast");
         res_.set(http::field::content_type, "text/plain");
         res_.prepare_payload();
-        http::async_write(socket_, res_,
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); });
+        http::async_write(socket_, res_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->on_write(ec);
+        });
     }
 
     void on_write(beast::error_code ec)

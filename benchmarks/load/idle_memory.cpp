@@ -15,7 +15,8 @@
 // The last line is machine-readable for run.sh:
 //   RESULT name=NAME connections=N alive=A rss_before_kib=.. rss_after_kib=.. rss_bytes_per_conn=.. ...
 
-#include <utility> // Boost 1.74's awaitable.hpp misses it under GCC 12
+// First: <utility> for Boost 1.74's awaitable.hpp (GCC 12), co_await detection (Clang 14).
+#include <strata/config.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -142,7 +143,8 @@ void raise_fd_limit(std::size_t connections)
         std::exit(1);
     }
     lim.rlim_cur = need;
-    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0 || ::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur < need) {
+    if (::setrlimit(RLIMIT_NOFILE, &lim) != 0 || ::getrlimit(RLIMIT_NOFILE, &lim) != 0 ||
+        lim.rlim_cur < need) {
         std::fprintf(stderr, "strata_idle_memory: could not raise RLIMIT_NOFILE to %llu: %s\n",
                      static_cast<unsigned long long>(need), std::strerror(errno));
         std::exit(1);
@@ -261,17 +263,19 @@ int main(int argc, char** argv)
     }
 
     const double rss_per = per_conn(before.rss_kib, after.rss_kib, alive);
-    const double pss_per = before.pss_kib >= 0 && after.pss_kib >= 0 ? per_conn(before.pss_kib, after.pss_kib, alive) : -1;
+    const double pss_per =
+        before.pss_kib >= 0 && after.pss_kib >= 0 ? per_conn(before.pss_kib, after.pss_kib, alive) : -1;
     std::printf("%s: %zu connections opened in %.1f s (%zu failed%s%s), %zu still open after %ld ms idle\n",
-                opt.name.c_str(), st.ok, open_s, st.failed, st.failed ? ": " : "", st.first_error.c_str(), alive,
-                opt.settle_ms);
+                opt.name.c_str(), st.ok, open_s, st.failed, st.failed ? ": " : "", st.first_error.c_str(),
+                alive, opt.settle_ms);
     std::printf("%s: RSS %ld -> %ld KiB = %.0f bytes per idle connection", opt.name.c_str(), before.rss_kib,
                 after.rss_kib, rss_per);
     if (pss_per >= 0)
-        std::printf("; Pss %ld -> %ld KiB = %.0f bytes per idle connection", before.pss_kib, after.pss_kib, pss_per);
+        std::printf("; Pss %ld -> %ld KiB = %.0f bytes per idle connection", before.pss_kib, after.pss_kib,
+                    pss_per);
     std::printf("\nRESULT name=%s connections=%zu alive=%zu rss_before_kib=%ld rss_after_kib=%ld "
                 "rss_bytes_per_conn=%.0f pss_before_kib=%ld pss_after_kib=%ld pss_bytes_per_conn=%.0f\n",
-                opt.name.c_str(), opt.connections, alive, before.rss_kib, after.rss_kib, rss_per, before.pss_kib,
-                after.pss_kib, pss_per);
+                opt.name.c_str(), opt.connections, alive, before.rss_kib, after.rss_kib, rss_per,
+                before.pss_kib, after.pss_kib, pss_per);
     return alive == opt.connections ? 0 : 1;
 }

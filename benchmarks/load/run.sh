@@ -54,7 +54,7 @@ while [ $# -gt 0 ]; do
     --servers) servers=$2; shift 2 ;;
     --skip-throughput) do_throughput=0; shift ;;
     --skip-idle) do_idle=0; shift ;;
-    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '4,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     esac
 done

@@ -230,6 +230,7 @@ int get_main(int argc, char** argv)
             }
         }
         deadline.cancel();
+        cli.close_idle(); // a pooled connection's timer would keep run() going
     });
     if (max_time) {
         deadline.expires_after(std::chrono::milliseconds(static_cast<long long>(*max_time * 1000)));

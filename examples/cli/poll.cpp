@@ -106,7 +106,10 @@ int poll_main(int argc, char** argv)
         if (!e)
             poller.stop();
     });
-    net::co_spawn(io, print_updates(poller, count), [&](std::exception_ptr) { signals.cancel(); });
+    net::co_spawn(io, print_updates(poller, count), [&](std::exception_ptr) {
+        signals.cancel();
+        cli.close_idle(); // a pooled connection's timer would keep run() going
+    });
     io.run();
     std::fprintf(stderr, "strata poll: %zu requests, %zu not modified (304), %zu errors\n", poller.requests(),
                  poller.not_modified(), poller.errors());

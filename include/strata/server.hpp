@@ -48,6 +48,10 @@ struct server_config {
     http1::config http1;
     /// Certificate and ALPN for https:// listeners.
     tls::server_config tls;
+    /// Give each connection its own strand. Needed when several threads run
+    /// the executor the server was given; with one thread (the usual
+    /// io_context per core) it only adds allocations to every operation.
+    bool strand_per_connection = false;
     /// The Server field of every response; empty for none.
     std::string server_header = "strata";
 };

@@ -11,6 +11,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -42,7 +43,7 @@ struct server_state : std::enable_shared_from_this<server_state> {
 
     std::mutex mutex; // guards everything below
     std::unordered_set<server_connection*> live;
-    bool stopping = false;
+    std::atomic<bool> stopping{false}; // written under the mutex, read per request without it
     std::vector<std::function<void(error_code)>> stopped_waiters;
     net::steady_timer grace;
 

@@ -2,6 +2,8 @@
 #include <strata/http/fields.hpp>
 
 #include <algorithm>
+#include <limits>
+#include <stdexcept>
 
 namespace strata::http {
 
@@ -44,6 +46,8 @@ fields::fields(std::span<const field_view> list)
 
 void fields::add(std::string_view name, std::string_view value)
 {
+    if (text_.size() + name.size() + value.size() > std::numeric_limits<std::uint32_t>::max())
+        throw std::length_error("strata::http::fields: more than 4 GiB of fields");
     entry e{static_cast<std::uint32_t>(text_.size()), static_cast<std::uint32_t>(name.size()),
             static_cast<std::uint32_t>(text_.size() + name.size()), static_cast<std::uint32_t>(value.size())};
     text_.append(name);
@@ -53,10 +57,20 @@ void fields::add(std::string_view name, std::string_view value)
 
 void fields::set(std::string_view name, std::string_view value)
 {
+    if (!contains(name)) {
+        add(name, value); // the common case: no copy, no rebuild
+        return;
+    }
     // Copy first: name or value may point into text_.
     std::string n{name}, v{value};
     erase(n);
     add(n, v);
+}
+
+void fields::reserve(std::size_t count, std::size_t bytes)
+{
+    entries_.reserve(count);
+    text_.reserve(bytes);
 }
 
 std::size_t fields::erase(std::string_view name)

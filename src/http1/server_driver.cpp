@@ -35,7 +35,10 @@ public:
     http1_server_connection(Stream stream, std::shared_ptr<server_state> state)
         : state_(std::move(state)), io_(std::move(stream), http1::role::server, state_->cfg.http1),
           executor_(io_.stream_.get_executor())
-    {}
+    {
+        error_code ignored; // a peer that already left has no address; its reads will fail
+        peer_ = io_.socket().remote_endpoint(ignored);
+    }
 
     net::awaitable<void> run();
 
@@ -66,11 +69,7 @@ public:
 
 private:
     net::awaitable<void> flush(error_code& ec) { return io_.flush(state_->cfg.write_timeout, ec); }
-    bool stopping()
-    {
-        std::lock_guard lock{state_->mutex};
-        return state_->stopping;
-    }
+    bool stopping() const noexcept { return state_->stopping.load(std::memory_order_relaxed); }
     net::awaitable<bool> wait_idle();
     net::awaitable<void> serve_one(const http::headers& h);
     net::awaitable<bool> drain_body();
@@ -80,6 +79,7 @@ private:
     std::shared_ptr<server_state> state_;
     io_type io_;
     net::any_io_executor executor_;
+    net::ip::tcp::endpoint peer_; // read once: getpeername per request is a system call per request
     bool idle_ = true;
 
     // The exchange in progress.
@@ -167,13 +167,15 @@ net::awaitable<void> http1_server_connection<Stream>::serve_one(const http::head
     head.target.assign(h.target);
     head.authority.assign(h.authority);
     head.scheme = is_tls ? "https" : "http";
+    std::size_t bytes = 0;
+    for (auto f : h.fields)
+        bytes += f.name.size() + f.value.size();
+    head.fields.reserve(h.fields.size(), bytes);
     for (auto f : h.fields)
         head.fields.add(f.name, f.value);
     head.version = h.ver;
-    error_code ignored;
-    auto peer = io_.socket().remote_endpoint(ignored);
-    head.remote_address = peer.address();
-    head.remote_port = peer.port();
+    head.remote_address = peer_.address();
+    head.remote_port = peer_.port();
     head.has_body = !h.end_stream;
     head.upgrade = h.upgrade;
 

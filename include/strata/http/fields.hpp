@@ -66,6 +66,8 @@ public:
     /// Removes every field of that name; returns how many.
     std::size_t erase(std::string_view name);
     void clear() noexcept;
+    /// Room for `count` fields of `bytes` name and value bytes in all.
+    void reserve(std::size_t count, std::size_t bytes);
 
     /// The first value of the field, if present.
     std::optional<std::string_view> get(std::string_view name) const noexcept;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#
+# Builds strata's benchmarks (Release, build-bench/) and runs all three, each
+# with its peers in the same run, and prints the ratios:
+#   1. parser throughput    strata vs http-parser vs Boost.Beast (Google Benchmark)
+#   2. server throughput    strata vs Beast vs nginx under wrk (req/s and CPU per request)
+#   3. idle connections     server memory per idle keep-alive connection (10,000 of them)
+#
+# usage: benchmarks/run_all.sh [--no-build] [--build-dir DIR] [--quick] [-- run.sh options]
+#   --quick   short runs (parser 0.2 s per case, wrk 3 s, 2,000 idle connections) to check the setup
+# Anything after `--` goes to benchmarks/load/run.sh (see its --help).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+build_dir=$root/build-bench
+build=1
+quick=0
+load_args=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --no-build) build=0; shift ;;
+    --build-dir) build_dir=$2; shift 2 ;;
+    --quick) quick=1; shift ;;
+    --) shift; load_args=("$@"); break ;;
+    -h | --help) sed -n '4,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run_all.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+jobs=$(($(nproc) < 2 ? $(nproc) : 2))
+if [ $build = 1 ]; then
+    launcher=()
+    command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+    generator=()
+    command -v ninja >/dev/null && [ ! -f "$build_dir/CMakeCache.txt" ] && generator=(-G Ninja)
+    cmake -S "$root" -B "$build_dir" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
+        -DSTRATA_BUILD_BENCHMARKS=ON -DSTRATA_BUILD_TESTS=OFF -DSTRATA_BUILD_EXAMPLES=OFF -DSTRATA_INSTALL=OFF
+    cmake --build "$build_dir" -j"$jobs" --target strata_parser_bench strata_bench_server \
+        strata_bench_beast_server strata_idle_memory
+fi
+
+echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# (1) Parser throughput, on one CPU so the peers see the same core. The
+# median of five repetitions smooths out a shared machine.
+echo
+echo "######## 1. parser throughput"
+parser_args=(--benchmark_repetitions=5 --benchmark_report_aggregates_only=true)
+[ $quick = 1 ] && parser_args=(--benchmark_min_time=0.2)
+taskset -c 1 "$build_dir/benchmarks/strata_parser_bench" "${parser_args[@]}"
+
+# (2) + (3) Keep-alive throughput and idle memory.
+echo
+echo "######## 2 + 3. server throughput and memory per idle connection"
+quick_args=()
+[ $quick = 1 ] && quick_args=(--duration 3 --warmup 1 --idle-connections 2000)
+"$here/load/run.sh" --build-dir "$build_dir" "${quick_args[@]}" "${load_args[@]}"
+echo
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
