@@ -19,6 +19,6 @@ int main(int argc, char** argv)
         co_await res.send(strata::status::ok, "hello from strata\n");
     });
     auto ep = srv.listen("http://127.0.0.1:" + std::string(argc > 1 ? argv[1] : "8080"));
-    std::cout << "listening on http://127.0.0.1:" << ep.port() << "/hello\n";
+    std::cout << "listening on http://127.0.0.1:" << ep.port() << "/hello" << std::endl;
     io.run();
 }

@@ -37,6 +37,7 @@ int main(int argc, char** argv)
                 std::cout << update.status << " " << update.etag << " " << update.body << std::flush;
             }
             signals.cancel();
+            cli.close_idle(); // the pooled connection would keep io.run() going
         },
         net::detached);
     io.run();

@@ -49,6 +49,6 @@ int main(int argc, char** argv)
         }
     });
     auto ep = srv.listen("http://127.0.0.1:" + std::string(argc > 1 ? argv[1] : "8080"));
-    std::cout << "scores at http://127.0.0.1:" << ep.port() << "/scores\n";
+    std::cout << "scores at http://127.0.0.1:" << ep.port() << "/scores" << std::endl;
     io.run();
 }

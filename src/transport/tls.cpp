@@ -251,8 +251,7 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
 {
     const auto* prefs = static_cast<const server_alpn*>(arg);
     const std::string_view ours{prefs->wire};
-    for (std::size_t i = 0; i < ours.size(); i += 1 + static_cast<unsigned char>(ours[i])) {
-        const auto name = ours.substr(i + 1, static_cast<unsigned char>(ours[i]));
+    auto offered = [&](std::string_view name) noexcept {
         for (unsigned int j = 0; j < inlen; j += 1u + in[j]) {
             const unsigned int len = in[j];
             if (j + 1 + len > inlen)
@@ -260,10 +259,22 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
             if (std::string_view{reinterpret_cast<const char*>(in + j + 1), len} == name) {
                 *out = in + j + 1;
                 *outlen = static_cast<unsigned char>(len);
-                return SSL_TLSEXT_ERR_OK;
+                return true;
             }
         }
+        return false;
+    };
+    bool speaks_http11 = false;
+    for (std::size_t i = 0; i < ours.size(); i += 1 + static_cast<unsigned char>(ours[i])) {
+        const auto name = ours.substr(i + 1, static_cast<unsigned char>(ours[i]));
+        if (offered(name))
+            return SSL_TLSEXT_ERR_OK;
+        speaks_http11 = speaks_http11 || name == "http/1.1";
     }
+    // An HTTP/1.1 server serves HTTP/1.0 (RFC 9112 §2.3), and clients asked
+    // for 1.0 offer only "http/1.0" (curl --http1.0): accept it as nginx does.
+    if (speaks_http11 && offered("http/1.0"))
+        return SSL_TLSEXT_ERR_OK;
     return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 

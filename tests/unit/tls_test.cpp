@@ -243,7 +243,9 @@ INSTANTIATE_TEST_SUITE_P(
                       alpn_case{{"h2", "http/1.1"}, {"http/1.1"}, "http/1.1"}, // fallback
                       alpn_case{{"h2", "http/1.1"}, {"spdy/3", "h2"}, "h2"},   // unknown names skipped
                       alpn_case{{"h2", "http/1.1"}, {}, ""},                   // no offer, no ALPN
-                      alpn_case{{}, {"h2", "http/1.1"}, ""}));                 // server without ALPN
+                      alpn_case{{}, {"h2", "http/1.1"}, ""},                   // server without ALPN
+                      alpn_case{{"h2", "http/1.1"}, {"http/1.0"}, "http/1.0"}, // HTTP/1.1 serves 1.0
+                      alpn_case{{"h2"}, {"http/1.0", "h2"}, "h2"}));
 
 TEST(TlsAlpnFailure, NoProtocolInCommonIsAFatalAlert)
 {
@@ -253,7 +255,7 @@ TEST(TlsAlpnFailure, NoProtocolInCommonIsAFatalAlert)
     scfg.alpn = {"h2"};
     loopback server{scfg};
     auto ccfg = trusting_test_ca();
-    ccfg.alpn = {"http/1.1"};
+    ccfg.alpn = {"http/1.1", "http/1.0"}; // no 1.0 fallback without http/1.1 on the server
     auto client_ctx = tls::make_client_context(ccfg);
     const auto o = server.connect(client_ctx, "localhost");
     EXPECT_EQ(o.server_ec, strata::error::no_alpn_match) << o.server_ec.message();

@@ -27,7 +27,8 @@ struct server_config {
     /// ALPN protocols in the server's order of preference (RFC 7301 §3.2: the
     /// server chooses). When a client offers ALPN and none of these, the
     /// handshake fails with a no_application_protocol alert; a client that
-    /// offers no ALPN at all is served without one. Empty: no ALPN.
+    /// offers no ALPN at all is served without one. Empty: no ALPN. A server
+    /// listing "http/1.1" also accepts a client offering only "http/1.0".
     std::vector<std::string> alpn = {"http/1.1"};
     version min_version = version::tls1_2;
     version max_version = version::tls1_3;
