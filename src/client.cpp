@@ -133,6 +133,7 @@ void client_pools::release(const std::string& origin, std::shared_ptr<client_con
     std::lock_guard lock{mutex_};
     auto& p = pools_[origin];
     if (c->reusable()) {
+        c->park();
         c->idle_since = clock::now();
         p.idle.push_back(std::move(c));
     } else {

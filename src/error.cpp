@@ -22,6 +22,7 @@ public:
         case error::no_alpn_match: return "no application protocol in common (ALPN)";
         case error::stream_closed: return "stream closed";
         case error::unsupported: return "not supported";
+        case error::body_not_allowed: return "this status carries no body (1xx, 204, 304)";
         }
         return "unknown strata error";
     }

@@ -30,12 +30,22 @@ net::awaitable<void> response::send(http::status s, std::string_view body, std::
         ec = error::response_started;
         co_return;
     }
+    // RFC 9110 §6.4.1, §8.6: 1xx, 204 and 304 have no content; a 304's
+    // Content-Length would describe the 200 it stands for, so none is sent.
+    auto code = http::to_underlying(s);
+    bool no_content = code < 200 || code == 204 || code == 304;
+    if (no_content && !body.empty()) {
+        ec = error::body_not_allowed;
+        co_return;
+    }
     started_ = true;
-    char digits[24];
-    auto [end, _] = std::to_chars(digits, digits + sizeof digits, body.size());
-    fields_.set("Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
-    if (!content_type.empty() && !fields_.contains("Content-Type"))
-        fields_.add("Content-Type", content_type);
+    if (!no_content) {
+        char digits[24];
+        auto [end, _] = std::to_chars(digits, digits + sizeof digits, body.size());
+        fields_.set("Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
+        if (!content_type.empty() && !fields_.contains("Content-Type"))
+            fields_.add("Content-Type", content_type);
+    }
     co_await stream_->write_head(http::to_underlying(s), fields_, as_bytes(body), true, ec);
     finished_ = true;
 }

@@ -38,12 +38,12 @@ void server_state::remove(server_connection* c)
 
 void server_state::notify_if_drained(std::unique_lock<std::mutex>& lock)
 {
-    if (!stopping || !live.empty() || stopped_waiters.empty())
+    if (!stopping || !live.empty())
         return;
     auto waiters = std::move(stopped_waiters);
     stopped_waiters.clear();
     lock.unlock();
-    grace.cancel();
+    grace.cancel(); // nothing left to cut: the timer must not keep run() busy
     for (auto& w : waiters)
         w(error_code{});
 }

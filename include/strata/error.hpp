@@ -22,6 +22,7 @@ enum class error {
     no_alpn_match,        ///< TLS finished without a protocol both sides speak
     stream_closed,        ///< the exchange ended before the operation could finish
     unsupported,          ///< the peer or the build lacks what was asked for
+    body_not_allowed,     ///< a body given with a status that has none (1xx, 204, 304)
 };
 
 const error_category& error_category_instance() noexcept;

@@ -37,6 +37,9 @@ public:
     virtual bool got_response_bytes() const noexcept = 0;
     virtual http::version version() const noexcept = 0;
     virtual void close() = 0;
+    /// The connection goes back to the pool: nothing of it may keep the
+    /// executor busy (io_context::run() returns while only idle connections remain).
+    virtual void park() = 0;
 
     std::chrono::steady_clock::time_point idle_since{};
 };

@@ -30,9 +30,7 @@ public:
     {}
     ~http1_client_connection() override { io_.dog_.stop(); }
 
-    // The deadline timer holds the connection until close(): whoever drops a
-    // connection closes it (the pool, an exchange, the client's destructor).
-    void start() { io_.start_watchdog(this->shared_from_this()); }
+    void start() { io_.start_watchdog(this->weak_from_this()); }
 
     net::awaitable<void> send(const client_request& req, const url& target, response_head& out,
                               error_code& ec) override;
@@ -49,6 +47,7 @@ public:
     }
     bool got_response_bytes() const noexcept override { return io_.got_bytes_; }
     http::version version() const noexcept override { return http::version::http1_1; }
+    void park() override { io_.dog_.park(); }
     void close() override
     {
         io_.close_socket();

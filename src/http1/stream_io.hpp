@@ -51,7 +51,7 @@ public:
         socket().close(ignored);
     }
     /// `owner` keeps the object holding this alive while the deadline timer waits.
-    void start_watchdog(std::shared_ptr<void> owner)
+    void start_watchdog(std::weak_ptr<void> owner)
     {
         dog_.start(std::move(owner), [this] { close_socket(); });
     }

@@ -337,4 +337,56 @@ TEST_F(Http1Exchange, CallbackAndFutureTokensWork)
     EXPECT_EQ(via_callback, "200");
 }
 
+TEST_F(Http1Exchange, NoContentAndNotModifiedCarryNoLength)
+{
+    srv.route("DELETE", "/thing", [](request&, response& res) -> net::awaitable<void> {
+        co_await res.send(status::no_content);
+    });
+    srv.route("GET", "/same", [](request&, response& res) -> net::awaitable<void> {
+        error_code ec;
+        co_await res.send(status::not_modified, "a body", "text/plain", ec);
+        EXPECT_EQ(ec, error::body_not_allowed); // refused before anything was sent
+        res.set_header("ETag", "\"v1\"");
+        co_await res.send(status::not_modified);
+    });
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor()};
+        client_request del;
+        del.method = "DELETE";
+        del.url = base + "/thing";
+        error_code ec;
+        auto res = co_await cli.request(del, ec);
+        EXPECT_EQ(res.status(), 204u);
+        EXPECT_FALSE(res.header("Content-Length").has_value());
+        co_await res.body();
+        auto same = co_await cli.get(base + "/same");
+        EXPECT_EQ(same.status(), 304u);
+        EXPECT_FALSE(same.header("Content-Length").has_value());
+        EXPECT_FALSE(same.header("Content-Type").has_value());
+        EXPECT_EQ(same.header("ETag"), "\"v1\"");
+        co_await same.body();
+        EXPECT_EQ(cli.connections_opened(), 1u);
+    });
+}
+
+TEST(Http1Lifetime, RunReturnsWhileOnlyIdlePooledConnectionsRemain)
+{
+    net::io_context io;
+    auto srv = std::make_unique<server>(io.get_executor());
+    srv->route("GET", "/", [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::ok, "x"); });
+    auto port = srv->listen("http://127.0.0.1:0").port();
+    client cli{io.get_executor()};
+    bool fetched = false;
+    net::co_spawn(io, [&]() -> net::awaitable<void> {
+        auto res = co_await cli.get("http://127.0.0.1:" + std::to_string(port) + "/");
+        fetched = co_await res.body() == "x";
+        srv->shutdown(); // the server's side ends; the client's connection stays pooled
+    }, net::detached);
+    auto start = std::chrono::steady_clock::now();
+    io.run_for(10s);
+    EXPECT_TRUE(fetched);
+    EXPECT_TRUE(io.stopped()) << "run() did not return: something of the client kept the executor busy";
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
 } // namespace
