@@ -87,7 +87,8 @@ net::ssl::context& client_pools::tls_context(error_code& ec)
     return *tls_;
 }
 
-net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const url& u, bool& reused, error_code& ec)
+net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const url& u, bool& reused,
+                                                                         error_code& ec)
 {
     auto origin = u.origin();
     reused = false;
@@ -202,7 +203,8 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::connect(const u
         stream.next_layer().close(ignored);
     });
     hs->expires_after(cfg_.handshake_timeout);
-    co_await tls::async_handshake(stream, net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+    co_await tls::async_handshake(stream, net::ssl::stream_base::client,
+                                  net::redirect_error(net::use_awaitable, ec));
     hs->stop();
     if (ec) {
         if (hs->expired())
@@ -224,7 +226,8 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::connect(const u
 /// One request and its response: holds the connection until the body is read.
 class client_exchange {
 public:
-    client_exchange(std::shared_ptr<client_pools> pools, url u) : pools_(std::move(pools)), url_(std::move(u)) {}
+    client_exchange(std::shared_ptr<client_pools> pools, url u) : pools_(std::move(pools)), url_(std::move(u))
+    {}
     ~client_exchange() { release(); }
 
     void release()
@@ -261,8 +264,8 @@ namespace {
 
 bool idempotent(std::string_view method)
 {
-    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" || method == "DELETE" ||
-           method == "TRACE";
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+           method == "DELETE" || method == "TRACE";
 }
 
 bool is_redirect(unsigned status)
@@ -270,9 +273,8 @@ bool is_redirect(unsigned status)
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
-net::awaitable<std::shared_ptr<client_exchange>> exchange_once(std::shared_ptr<client_pools> pools,
-                                                               const client_request& req, const url& u,
-                                                               error_code& ec)
+net::awaitable<std::shared_ptr<client_exchange>>
+exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, const url& u, error_code& ec)
 {
     // A pooled connection the server closed while idle fails before any
     // response byte: retry once on a fresh connection when that is safe.
@@ -287,9 +289,9 @@ net::awaitable<std::shared_ptr<client_exchange>> exchange_once(std::shared_ptr<c
                 ex->release();
             co_return ex;
         }
-        bool retry = ex->reused_ && !ex->conn_->got_response_bytes() && !req.body_source &&
-                     (idempotent(req.method) || ec == net::error::broken_pipe ||
-                      ec == net::error::connection_reset);
+        bool retry =
+            ex->reused_ && !ex->conn_->got_response_bytes() && !req.body_source &&
+            (idempotent(req.method) || ec == net::error::broken_pipe || ec == net::error::connection_reset);
         ex->conn_->close();
         ex->release();
         if (!retry)
@@ -309,7 +311,10 @@ const http::fields empty_fields;
 const url empty_url;
 } // namespace
 
-unsigned client_response::status() const noexcept { return exchange_ ? exchange_->head_.status : 0; }
+unsigned client_response::status() const noexcept
+{
+    return exchange_ ? exchange_->head_.status : 0;
+}
 std::string_view client_response::reason() const noexcept
 {
     return exchange_ ? std::string_view{exchange_->head_.reason} : std::string_view{};
@@ -322,9 +327,18 @@ http::version client_response::version() const noexcept
 {
     return exchange_ ? exchange_->head_.version : http::version::http1_1;
 }
-const url& client_response::url() const noexcept { return exchange_ ? exchange_->url_ : empty_url; }
-bool client_response::reused_connection() const noexcept { return exchange_ && exchange_->reused_; }
-bool client_response::body_done() const noexcept { return !exchange_ || !exchange_->conn_; }
+const url& client_response::url() const noexcept
+{
+    return exchange_ ? exchange_->url_ : empty_url;
+}
+bool client_response::reused_connection() const noexcept
+{
+    return exchange_ && exchange_->reused_;
+}
+bool client_response::body_done() const noexcept
+{
+    return !exchange_ || !exchange_->conn_;
+}
 const http::fields& client_response::trailers() const noexcept
 {
     return exchange_ ? exchange_->trailers_ : empty_fields;
@@ -390,10 +404,12 @@ net::awaitable<std::string> client_response::body()
 
 client::client(net::any_io_executor ex, client_config cfg)
     : pools_(std::make_shared<detail::client_pools>(std::move(ex), std::move(cfg)))
-{
-}
+{}
 
-client::~client() { pools_->close_idle(); }
+client::~client()
+{
+    pools_->close_idle();
+}
 
 net::awaitable<client_response> client::request(client_request req, error_code& ec)
 {
@@ -454,10 +470,25 @@ net::awaitable<std::pair<error_code, client_response>> client::request_for_token
     co_return std::pair{ec, std::move(res)};
 }
 
-void client::close_idle() { pools_->close_idle(); }
-std::size_t client::connections_opened() const noexcept { return pools_->opened(); }
-std::size_t client::tls_sessions_resumed() const noexcept { return pools_->resumed(); }
-const client_config& client::config() const noexcept { return pools_->config(); }
-net::any_io_executor client::get_executor() const noexcept { return pools_->executor(); }
+void client::close_idle()
+{
+    pools_->close_idle();
+}
+std::size_t client::connections_opened() const noexcept
+{
+    return pools_->opened();
+}
+std::size_t client::tls_sessions_resumed() const noexcept
+{
+    return pools_->resumed();
+}
+const client_config& client::config() const noexcept
+{
+    return pools_->config();
+}
+net::any_io_executor client::get_executor() const noexcept
+{
+    return pools_->executor();
+}
 
 } // namespace strata

@@ -64,7 +64,8 @@ net::awaitable<void> serve_tls(tcp::socket socket, std::shared_ptr<server_state>
     });
     dog->expires_after(state->cfg.handshake_timeout);
     error_code ec;
-    co_await stream.async_handshake(net::ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
+    co_await stream.async_handshake(net::ssl::stream_base::server,
+                                    net::redirect_error(net::use_awaitable, ec));
     dog->stop();
     if (ec)
         co_return; // a failed handshake has already sent its alert; nothing to answer
@@ -105,8 +106,7 @@ net::awaitable<void> accept_loop(std::shared_ptr<server_state> state, std::share
 
 server::server(net::any_io_executor ex, server_config cfg)
     : state_(std::make_shared<detail::server_state>(std::move(ex), std::move(cfg)))
-{
-}
+{}
 
 server::~server()
 {
@@ -121,7 +121,10 @@ void server::route(std::string_view method, std::string_view pattern, handler h)
     state_->routes.add(method, pattern, std::move(h));
 }
 
-void server::fallback(handler h) { state_->fallback = std::move(h); }
+void server::fallback(handler h)
+{
+    state_->fallback = std::move(h);
+}
 
 net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
 {
@@ -226,8 +229,14 @@ std::size_t server::connection_count() const noexcept
     return state_->live.size();
 }
 
-const server_config& server::config() const noexcept { return state_->cfg; }
+const server_config& server::config() const noexcept
+{
+    return state_->cfg;
+}
 
-net::any_io_executor server::get_executor() const noexcept { return state_->ex; }
+net::any_io_executor server::get_executor() const noexcept
+{
+    return state_->ex;
+}
 
 } // namespace strata

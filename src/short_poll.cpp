@@ -10,8 +10,7 @@ namespace strata {
 
 short_poller::short_poller(client& c, std::string url, short_poll_config cfg)
     : client_(c), url_(std::move(url)), cfg_(std::move(cfg)), timer_(c.get_executor())
-{
-}
+{}
 
 void short_poller::stop()
 {

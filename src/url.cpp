@@ -31,7 +31,10 @@ int hex_value(char c) noexcept
     return -1;
 }
 
-bool valid_target_char(unsigned char c) noexcept { return c > 0x20 && c < 0x7f; }
+bool valid_target_char(unsigned char c) noexcept
+{
+    return c > 0x20 && c < 0x7f;
+}
 
 } // namespace
 
@@ -127,7 +130,8 @@ std::optional<url> url::parse(std::string_view text, error_code& ec)
         u.target = "/" + std::string(rest);
     else
         u.target.assign(rest);
-    if (!std::all_of(u.target.begin(), u.target.end(), [](char c) { return valid_target_char(static_cast<unsigned char>(c)); }))
+    if (!std::all_of(u.target.begin(), u.target.end(),
+                     [](char c) { return valid_target_char(static_cast<unsigned char>(c)); }))
         return fail();
     return u;
 }
@@ -157,7 +161,8 @@ std::optional<url> url::resolve(std::string_view ref) const
         base.erase(base.rfind('/') + 1);
         out.target = base + std::string(ref.substr(0, ref.find('#')));
     }
-    if (!std::all_of(out.target.begin(), out.target.end(), [](char c) { return valid_target_char(static_cast<unsigned char>(c)); }))
+    if (!std::all_of(out.target.begin(), out.target.end(),
+                     [](char c) { return valid_target_char(static_cast<unsigned char>(c)); }))
         return std::nullopt;
     return out;
 }

@@ -83,12 +83,17 @@ class client_pools;
 class client_response {
 public:
     client_response() = default;
-    explicit client_response(std::shared_ptr<detail::client_exchange> exchange) : exchange_(std::move(exchange)) {}
+    explicit client_response(std::shared_ptr<detail::client_exchange> exchange)
+        : exchange_(std::move(exchange))
+    {}
 
     unsigned status() const noexcept;
     std::string_view reason() const noexcept;
     const http::fields& fields() const noexcept;
-    std::optional<std::string_view> header(std::string_view name) const noexcept { return fields().get(name); }
+    std::optional<std::string_view> header(std::string_view name) const noexcept
+    {
+        return fields().get(name);
+    }
     http::version version() const noexcept;
     /// The URL that answered, after redirects.
     const strata::url& url() const noexcept;
@@ -135,7 +140,8 @@ public:
     }
 
     template <class CompletionToken = net::use_awaitable_t<>>
-    auto post(std::string_view url, std::string body, std::string_view content_type, CompletionToken&& token = {})
+    auto post(std::string_view url, std::string body, std::string_view content_type,
+              CompletionToken&& token = {})
     {
         client_request r;
         r.method = "POST";

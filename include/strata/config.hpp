@@ -8,7 +8,8 @@
 // Boost 1.74 enables co_await support only for the coroutines TS spelling
 // (__cpp_coroutines), which Clang 14 does not define in C++20 mode; the
 // standard <coroutine> works, so say so before Asio's config is read.
-#if defined(__clang__) && __cplusplus >= 202002L && defined(__cpp_impl_coroutine) && !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#if defined(__clang__) && __cplusplus >= 202002L && defined(__cpp_impl_coroutine) &&                         \
+    !defined(BOOST_ASIO_HAS_CO_AWAIT)
 #define BOOST_ASIO_HAS_CO_AWAIT 1
 #define BOOST_ASIO_HAS_STD_COROUTINE 1
 #endif
@@ -19,7 +20,7 @@
 namespace strata {
 
 namespace net = boost::asio;
-using boost::system::error_code;
 using boost::system::error_category;
+using boost::system::error_code;
 
 } // namespace strata

@@ -12,17 +12,17 @@
 namespace strata {
 
 enum class error {
-    timeout = 1,          ///< a deadline passed (connect, handshake, header, body, idle)
-    connection_limit,     ///< the server is at max_connections
-    shutting_down,        ///< the server or client is stopping
-    bad_url,              ///< the URL could not be parsed or has an unsupported scheme
-    too_many_redirects,   ///< the redirect limit was reached
-    body_too_large,       ///< a body is larger than the caller allowed
-    response_started,     ///< the handler already sent the response head
-    no_alpn_match,        ///< TLS finished without a protocol both sides speak
-    stream_closed,        ///< the exchange ended before the operation could finish
-    unsupported,          ///< the peer or the build lacks what was asked for
-    body_not_allowed,     ///< a body given with a status that has none (1xx, 204, 304)
+    timeout = 1,        ///< a deadline passed (connect, handshake, header, body, idle)
+    connection_limit,   ///< the server is at max_connections
+    shutting_down,      ///< the server or client is stopping
+    bad_url,            ///< the URL could not be parsed or has an unsupported scheme
+    too_many_redirects, ///< the redirect limit was reached
+    body_too_large,     ///< a body is larger than the caller allowed
+    response_started,   ///< the handler already sent the response head
+    no_alpn_match,      ///< TLS finished without a protocol both sides speak
+    stream_closed,      ///< the exchange ended before the operation could finish
+    unsupported,        ///< the peer or the build lacks what was asked for
+    body_not_allowed,   ///< a body given with a status that has none (1xx, 204, 304)
 };
 
 const error_category& error_category_instance() noexcept;

@@ -49,7 +49,10 @@ public:
     std::string_view authority() const noexcept { return head_.authority; }
     std::string_view scheme() const noexcept { return head_.scheme; }
     const http::fields& fields() const noexcept { return head_.fields; }
-    std::optional<std::string_view> header(std::string_view name) const noexcept { return head_.fields.get(name); }
+    std::optional<std::string_view> header(std::string_view name) const noexcept
+    {
+        return head_.fields.get(name);
+    }
     http::version version() const noexcept { return head_.version; }
     const net::ip::address& remote_address() const noexcept { return head_.remote_address; }
     std::uint16_t remote_port() const noexcept { return head_.remote_port; }

@@ -45,7 +45,8 @@ public:
     auto async_next(CompletionToken&& token = {})
     {
         return detail::async_with_ec<poll_update>(
-            client_.get_executor(), [this] { return next_for_token(); }, std::forward<CompletionToken>(token));
+            client_.get_executor(), [this] { return next_for_token(); },
+            std::forward<CompletionToken>(token));
     }
     net::awaitable<poll_update> next(error_code& ec);
 

@@ -35,8 +35,7 @@ public:
 
     http1_stream_io(Stream stream, http1::role role, const http1::config& cfg)
         : stream_(std::move(stream)), codec_(role, cfg), dog_(stream_.get_executor())
-    {
-    }
+    {}
 
     tcp::socket& socket() noexcept
     {
@@ -68,7 +67,7 @@ public:
         auto buffer = codec_.prepare();
         dog_.expires_after(timeout);
         std::size_t n = co_await stream_.async_read_some(net::buffer(buffer.data(), buffer.size()),
-                                                          net::redirect_error(net::use_awaitable, ec));
+                                                         net::redirect_error(net::use_awaitable, ec));
         dog_.clear();
         codec_.commit(n);
         if (n > 0)
@@ -85,7 +84,8 @@ public:
     /// the codec waits for the other side (paused), closed or upgraded.
     net::awaitable<std::optional<http::event>> next_event(std::chrono::milliseconds first_timeout,
                                                           std::chrono::milliseconds timeout,
-                                                          std::chrono::milliseconds write_timeout, error_code& ec)
+                                                          std::chrono::milliseconds write_timeout,
+                                                          error_code& ec)
     {
         ec = {};
         bool first = true;
@@ -151,7 +151,8 @@ public:
     }
     bool raw() const noexcept { return raw_; }
 
-    net::awaitable<void> write_raw(std::span<const std::byte> bytes, std::chrono::milliseconds timeout, error_code& ec)
+    net::awaitable<void> write_raw(std::span<const std::byte> bytes, std::chrono::milliseconds timeout,
+                                   error_code& ec)
     {
         dog_.expires_after(timeout);
         co_await net::async_write(stream_, net::buffer(bytes.data(), bytes.size()),

@@ -30,11 +30,14 @@ protected:
         srv.route("POST", "/echo", [](request& req, response& res) -> net::awaitable<void> {
             auto body = co_await req.read_body();
             res.set_header("X-Version", http::to_string(req.version()));
-            co_await res.send(status::ok, body, req.header("Content-Type").value_or("application/octet-stream"));
+            co_await res.send(status::ok, body,
+                              req.header("Content-Type").value_or("application/octet-stream"));
         });
-        srv.route("GET", "/users/{id}/files/{rest...}", [](request& req, response& res) -> net::awaitable<void> {
-            co_await res.send(status::ok, std::string(req.param("id")) + "|" + std::string(req.param("rest")));
-        });
+        srv.route("GET", "/users/{id}/files/{rest...}",
+                  [](request& req, response& res) -> net::awaitable<void> {
+                      co_await res.send(status::ok,
+                                        std::string(req.param("id")) + "|" + std::string(req.param("rest")));
+                  });
         srv.route("GET", "/stream", [](request& req, response& res) -> net::awaitable<void> {
             int n = std::stoi(req.query_param("n").value_or("3"));
             co_await res.start(status::ok);
@@ -339,9 +342,8 @@ TEST_F(Http1Exchange, CallbackAndFutureTokensWork)
 
 TEST_F(Http1Exchange, NoContentAndNotModifiedCarryNoLength)
 {
-    srv.route("DELETE", "/thing", [](request&, response& res) -> net::awaitable<void> {
-        co_await res.send(status::no_content);
-    });
+    srv.route("DELETE", "/thing",
+              [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::no_content); });
     srv.route("GET", "/same", [](request&, response& res) -> net::awaitable<void> {
         error_code ec;
         co_await res.send(status::not_modified, "a body", "text/plain", ec);
@@ -373,15 +375,19 @@ TEST(Http1Lifetime, RunReturnsWhileOnlyIdlePooledConnectionsRemain)
 {
     net::io_context io;
     auto srv = std::make_unique<server>(io.get_executor());
-    srv->route("GET", "/", [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::ok, "x"); });
+    srv->route("GET", "/",
+               [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::ok, "x"); });
     auto port = srv->listen("http://127.0.0.1:0").port();
     client cli{io.get_executor()};
     bool fetched = false;
-    net::co_spawn(io, [&]() -> net::awaitable<void> {
-        auto res = co_await cli.get("http://127.0.0.1:" + std::to_string(port) + "/");
-        fetched = co_await res.body() == "x";
-        srv->shutdown(); // the server's side ends; the client's connection stays pooled
-    }, net::detached);
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            auto res = co_await cli.get("http://127.0.0.1:" + std::to_string(port) + "/");
+            fetched = co_await res.body() == "x";
+            srv->shutdown(); // the server's side ends; the client's connection stays pooled
+        },
+        net::detached);
     auto start = std::chrono::steady_clock::now();
     io.run_for(10s);
     EXPECT_TRUE(fetched);

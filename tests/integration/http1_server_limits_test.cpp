@@ -85,15 +85,16 @@ struct malformed_case {
 TEST_F(Http1ServerLimits, MalformedRequestsGetTheProtocolsAnswerAndAClose)
 {
     const malformed_case cases[] = {
-        {"both CL and TE", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        {"both CL and TE",
+         "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
          "HTTP/1.1 400"},
-        {"conflicting CL", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
-         "HTTP/1.1 400"},
+        {"conflicting CL",
+         "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", "HTTP/1.1 400"},
         {"obs-fold", "GET /a HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n", "HTTP/1.1 400"},
         {"space before colon", "GET /a HTTP/1.1\r\nHost : x\r\n\r\n", "HTTP/1.1 400"},
         {"bare CR", "GET /a HTTP/1.1\r\nHost: x\rY: z\r\n\r\n", "HTTP/1.1 400"},
-        {"TE not ending in chunked", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-         "HTTP/1.1 400"},
+        {"TE not ending in chunked",
+         "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", "HTTP/1.1 400"},
         {"missing Host", "GET /a HTTP/1.1\r\n\r\n", "HTTP/1.1 400"},
         {"bad version", "GET /a HTTP/2.0\r\nHost: x\r\n\r\n", "HTTP/1.1 505"},
     };
@@ -132,7 +133,8 @@ TEST_F(Http1ServerLimits, OversizedBodyGets413)
             auto body = co_await req.read_body(1 << 30, ec);
             co_await res.send(ec ? status::bad_request : status::ok, std::to_string(body.size()));
         });
-        auto out = co_await raw_exchange(ep, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n");
+        auto out = co_await raw_exchange(
+            ep, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n");
         EXPECT_TRUE(out.starts_with("HTTP/1.1 413")) << out.substr(0, 80);
     });
 }
@@ -164,8 +166,9 @@ TEST_F(Http1ServerLimits, IdleKeepAliveConnectionIsClosed)
 TEST_F(Http1ServerLimits, UnreadBodyIsDrainedAndConnectionKept)
 {
     run(io, [&]() -> net::awaitable<void> {
-        auto out = co_await raw_exchange(ep, "POST /ignore-body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-                                             "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        auto out = co_await raw_exchange(
+            ep, "POST /ignore-body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         EXPECT_EQ(count(out, "HTTP/1.1 200 OK"), 2u) << out;
         EXPECT_NE(out.find("\r\n\r\n/a"), std::string::npos);
     });
@@ -176,9 +179,8 @@ TEST_F(Http1ServerLimits, ConnectionsOverTheLimitGet503)
     server_config cfg = quick_config();
     cfg.max_connections = 1;
     server small{io.get_executor(), cfg};
-    small.route("GET", "/a", [](request&, response& res) -> net::awaitable<void> {
-        co_await res.send(status::ok, "a");
-    });
+    small.route("GET", "/a",
+                [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::ok, "a"); });
     auto sep = small.listen("http://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
         net::ip::tcp::socket first{io};
@@ -206,10 +208,13 @@ TEST_F(Http1ServerLimits, GracefulShutdownFinishesInFlightAndClosesIdle)
         co_await idle.async_connect(ep, net::use_awaitable);
         std::string in_flight;
         bool finished = false;
-        net::co_spawn(ex, [&]() -> net::awaitable<void> {
-            in_flight = co_await raw_exchange(ep, "GET /long HTTP/1.1\r\nHost: x\r\n\r\n");
-            finished = true;
-        }, net::detached);
+        net::co_spawn(
+            ex,
+            [&]() -> net::awaitable<void> {
+                in_flight = co_await raw_exchange(ep, "GET /long HTTP/1.1\r\nHost: x\r\n\r\n");
+                finished = true;
+            },
+            net::detached);
         co_await test::sleep_for(60ms);
         srv.shutdown();
         bool stopped = false;

@@ -43,7 +43,8 @@ protected:
     void SetUp() override
     {
         srv.route("GET", "/hello", [](request& req, response& res) -> net::awaitable<void> {
-            co_await res.send(status::ok, std::string(req.scheme()) + " " + std::string(http::to_string(req.version())));
+            co_await res.send(status::ok,
+                              std::string(req.scheme()) + " " + std::string(http::to_string(req.version())));
         });
         srv.route("POST", "/echo", [](request& req, response& res) -> net::awaitable<void> {
             co_await res.send(status::ok, co_await req.read_body());
@@ -90,7 +91,8 @@ TEST_F(HttpsExchange, WrongHostNameIsRefused)
 {
     auto other = authority().issue("elsewhere.test", {"elsewhere.test"});
     server wrong{io.get_executor(), tls_server_config(other)};
-    wrong.route("GET", "/", [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::ok); });
+    wrong.route("GET", "/",
+                [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::ok); });
     auto p = wrong.listen("https://127.0.0.1:0").port();
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), trusting_client()};

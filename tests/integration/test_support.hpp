@@ -41,8 +41,9 @@ inline void run(net::io_context& io, std::function<net::awaitable<void>()> body,
 }
 
 /// Sends raw bytes and reads until the peer closes (or `limit` passes).
-inline net::awaitable<std::string> raw_exchange(net::ip::tcp::endpoint ep, std::string bytes,
-                                                std::chrono::milliseconds limit = std::chrono::milliseconds(5000))
+inline net::awaitable<std::string>
+raw_exchange(net::ip::tcp::endpoint ep, std::string bytes,
+             std::chrono::milliseconds limit = std::chrono::milliseconds(5000))
 {
     auto ex = co_await net::this_coro::executor;
     net::ip::tcp::socket s{ex};

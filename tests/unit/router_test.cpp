@@ -7,7 +7,10 @@ using namespace strata;
 
 namespace {
 
-handler tagged(int) { return [](request&, response&) -> net::awaitable<void> { co_return; }; }
+handler tagged(int)
+{
+    return [](request&, response&) -> net::awaitable<void> { co_return; };
+}
 
 } // namespace
 

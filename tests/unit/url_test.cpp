@@ -38,8 +38,8 @@ TEST(Url, Ipv6Literal)
 
 TEST(Url, RejectsWhatItCannotUse)
 {
-    for (const char* bad : {"", "example.com/x", "ftp://h/", "http://user:pw@h/", "http://h:99999/", "http://h:x/",
-                            "http:///path", "http://[::1/", "http://h/a b", "http://h\x01/"}) {
+    for (const char* bad : {"", "example.com/x", "ftp://h/", "http://user:pw@h/", "http://h:99999/",
+                            "http://h:x/", "http:///path", "http://[::1/", "http://h/a b", "http://h\x01/"}) {
         strata::error_code ec;
         EXPECT_FALSE(url::parse(bad, ec).has_value()) << bad;
         EXPECT_EQ(ec, strata::error::bad_url) << bad;

@@ -20,12 +20,13 @@ auto async_with_ec(net::any_io_executor ex, MakeAwaitable make, CompletionToken&
 {
     return net::async_initiate<CompletionToken, void(error_code, R)>(
         [ex](auto handler, MakeAwaitable m) {
-            net::co_spawn(ex, m(),
-                          [h = std::move(handler)](std::exception_ptr e, std::pair<error_code, R> result) mutable {
-                              if (e && !result.first)
-                                  result.first = make_error_code(net::error::operation_aborted);
-                              std::move(h)(result.first, std::move(result.second));
-                          });
+            net::co_spawn(
+                ex, m(),
+                [h = std::move(handler)](std::exception_ptr e, std::pair<error_code, R> result) mutable {
+                    if (e && !result.first)
+                        result.first = make_error_code(net::error::operation_aborted);
+                    std::move(h)(result.first, std::move(result.second));
+                });
         },
         token, std::move(make));
 }

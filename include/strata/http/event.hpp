@@ -37,10 +37,10 @@ struct headers {
     unsigned status = 0;        ///< responses only
     std::string_view reason;    ///< responses only, HTTP/1.x
     std::span<const field_view> fields;
-    bool end_stream = false;      ///< no body follows
-    bool expect_continue = false; ///< request carried `Expect: 100-continue`
-    bool keep_alive = true;       ///< the connection may carry another exchange after this one
-    bool upgrade = false;         ///< request asks to switch protocols / extended CONNECT
+    bool end_stream = false;          ///< no body follows
+    bool expect_continue = false;     ///< request carried `Expect: 100-continue`
+    bool keep_alive = true;           ///< the connection may carry another exchange after this one
+    bool upgrade = false;             ///< request asks to switch protocols / extended CONNECT
     std::int64_t content_length = -1; ///< -1 when the length is not known in advance
 };
 

@@ -45,6 +45,9 @@ enum class status : unsigned {
     http_version_not_supported = 505,
 };
 
-constexpr unsigned to_underlying(status s) noexcept { return static_cast<unsigned>(s); }
+constexpr unsigned to_underlying(status s) noexcept
+{
+    return static_cast<unsigned>(s);
+}
 
 } // namespace strata::http

@@ -13,10 +13,14 @@ enum class version : unsigned char { http1_0, http1_1, http2, http3 };
 constexpr std::string_view to_string(version v) noexcept
 {
     switch (v) {
-    case version::http1_0: return "HTTP/1.0";
-    case version::http1_1: return "HTTP/1.1";
-    case version::http2: return "HTTP/2";
-    case version::http3: return "HTTP/3";
+    case version::http1_0:
+        return "HTTP/1.0";
+    case version::http1_1:
+        return "HTTP/1.1";
+    case version::http2:
+        return "HTTP/2";
+    case version::http3:
+        return "HTTP/3";
     }
     return "HTTP/?";
 }
@@ -26,9 +30,12 @@ constexpr std::string_view alpn_id(version v) noexcept
 {
     switch (v) {
     case version::http1_0:
-    case version::http1_1: return "http/1.1";
-    case version::http2: return "h2";
-    case version::http3: return "h3";
+    case version::http1_1:
+        return "http/1.1";
+    case version::http2:
+        return "h2";
+    case version::http3:
+        return "h3";
     }
     return "";
 }
