@@ -2,10 +2,11 @@
 //
 // The quick start of README.md, compiled so that it stays true.
 
+#include <strata.hpp> // first: it mends Boost 1.74's coroutine headers for GCC 12
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <iostream>
-#include <strata.hpp>
 
 namespace net = boost::asio;
 
