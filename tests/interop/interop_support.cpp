@@ -1,5 +1,6 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #include "interop_support.hpp"
+#include "integration/test_support.hpp"
 
 #include <strata/request.hpp>
 #include <strata/response.hpp>
@@ -474,21 +475,10 @@ const tls::test_authority& test_ca()
 void run_coroutine(std::function<net::awaitable<void>()> body, std::chrono::seconds limit)
 {
     net::io_context io;
-    bool done = false;
-    std::exception_ptr failure;
-    net::co_spawn(io, body(), [&](std::exception_ptr e) {
-        done = true;
-        failure = e;
-        io.stop();
-    });
-    io.run_for(limit);
-    ASSERT_TRUE(done) << "the test coroutine did not finish within " << limit.count() << " s";
-    if (failure) {
-        try {
-            std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-            FAIL() << "the test coroutine threw: " << e.what();
-        }
+    try {
+        test::run(io, std::move(body), limit);
+    } catch (const std::exception& e) {
+        FAIL() << "the test coroutine threw: " << e.what();
     }
 }
 
