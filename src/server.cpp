@@ -48,6 +48,23 @@ void server_state::notify_if_drained(std::unique_lock<std::mutex>& lock)
         w(error_code{});
 }
 
+void server_state::sweep()
+{
+    sweeper.expires_after(cfg.idle_trim_after);
+    sweeper.async_wait([weak = weak_from_this()](error_code ec) {
+        auto self = weak.lock();
+        if (ec || !self || self->stopping)
+            return;
+        auto cutoff = std::chrono::steady_clock::now() - self->cfg.idle_trim_after;
+        {
+            std::lock_guard lock{self->mutex};
+            for (auto* c : self->live)
+                c->trim_if_idle_since(cutoff);
+        }
+        self->sweep();
+    });
+}
+
 namespace {
 
 using tcp = net::ip::tcp;
@@ -110,6 +127,7 @@ server::server(net::any_io_executor ex, server_config cfg)
 
 server::~server()
 {
+    state_->sweeper.cancel();
     for (auto& a : state_->acceptors) {
         error_code ignored;
         a->close(ignored);
@@ -174,6 +192,10 @@ net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
         return {};
     auto bound = acceptor->local_endpoint(ec);
     state_->acceptors.push_back(acceptor);
+    if (!state_->sweeping && state_->cfg.idle_trim_after.count() > 0) {
+        state_->sweeping = true;
+        state_->sweep();
+    }
     net::co_spawn(state_->ex, detail::accept_loop(state_, acceptor, secure), net::detached);
     return bound;
 }
@@ -203,6 +225,7 @@ void server::shutdown()
         error_code ignored;
         a->close(ignored);
     }
+    state_->sweeper.cancel();
     // Connections still alive when the grace period ends are cut.
     state_->grace.expires_after(state_->cfg.shutdown_timeout);
     state_->grace.async_wait([state = state_](error_code ec) {

@@ -199,7 +199,7 @@ fs::path resolve_under(const fs::path& root, const fs::path& relative)
 
 std::string_view content_type_for(const fs::path& file)
 {
-    static constexpr std::array<std::pair<std::string_view, std::string_view>, 16> table{{
+    static constexpr std::array<std::pair<std::string_view, std::string_view>, 19> table{{
         {"html", "text/html; charset=utf-8"},
         {"htm", "text/html; charset=utf-8"},
         {"css", "text/css; charset=utf-8"},
@@ -207,6 +207,9 @@ std::string_view content_type_for(const fs::path& file)
         {"mjs", "text/javascript; charset=utf-8"},
         {"json", "application/json"},
         {"txt", "text/plain; charset=utf-8"},
+        {"md", "text/markdown; charset=utf-8"}, // RFC 7763
+        {"xml", "application/xml"},
+        {"webp", "image/webp"},
         {"svg", "image/svg+xml"},
         {"png", "image/png"},
         {"jpg", "image/jpeg"},

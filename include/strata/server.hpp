@@ -40,6 +40,10 @@ struct server_config {
     std::chrono::milliseconds body_timeout{30'000};
     /// A keep-alive connection with no request in progress is closed after this.
     std::chrono::milliseconds idle_timeout{60'000};
+    /// A keep-alive connection waiting this long for its next request gives
+    /// its read buffer back; busy connections keep theirs and read without
+    /// allocating. Zero: never (each waits with its buffers).
+    std::chrono::milliseconds idle_trim_after{1000};
     /// A write that makes no progress for this long ends the connection (slow readers).
     std::chrono::milliseconds write_timeout{30'000};
     /// shutdown(): how long in-flight responses get before connections are cut.

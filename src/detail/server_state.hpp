@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -29,10 +30,14 @@ public:
     virtual void request_shutdown() = 0;
     /// Cut the connection (shutdown_timeout passed). Thread-safe.
     virtual void abort() = 0;
+    /// Give the read buffers back if waiting for a request since before `cutoff`. Thread-safe.
+    virtual void trim_if_idle_since(std::chrono::steady_clock::time_point cutoff) = 0;
 };
 
 struct server_state : std::enable_shared_from_this<server_state> {
-    server_state(net::any_io_executor e, server_config c) : ex(std::move(e)), cfg(std::move(c)), grace(ex) {}
+    server_state(net::any_io_executor e, server_config c)
+        : ex(std::move(e)), cfg(std::move(c)), grace(ex), sweeper(ex)
+    {}
 
     net::any_io_executor ex;
     server_config cfg;
@@ -46,10 +51,13 @@ struct server_state : std::enable_shared_from_this<server_state> {
     std::atomic<bool> stopping{false}; // written under the mutex, read per request without it
     std::vector<std::function<void(error_code)>> stopped_waiters;
     net::steady_timer grace;
+    net::steady_timer sweeper; // trims idle keep-alive connections, see server_config::idle_trim_after
+    bool sweeping = false;
 
     bool add(server_connection* c);
     void remove(server_connection* c);
     void notify_if_drained(std::unique_lock<std::mutex>& lock);
+    void sweep();
 };
 
 using tls_stream = net::ssl::stream<net::ip::tcp::socket>;

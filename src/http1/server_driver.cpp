@@ -14,6 +14,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <vector>
 
 namespace strata::detail {
@@ -62,6 +63,19 @@ public:
                 self->io_.close_socket();
         });
     }
+    void trim_if_idle_since(watchdog::clock::time_point cutoff) override
+    {
+        if (!hot_.load(std::memory_order_relaxed) ||
+            idle_since_.load(std::memory_order_relaxed) > cutoff.time_since_epoch().count())
+            return;
+        net::post(executor(), [self = this->shared_from_this()] {
+            if (!self->hot_.load(std::memory_order_relaxed))
+                return;
+            self->trimmed_ = true;
+            error_code ignored;
+            self->io_.socket().cancel(ignored);
+        });
+    }
     void abort() override
     {
         net::post(executor(), [self = this->shared_from_this()] { self->io_.close_socket(); });
@@ -70,7 +84,7 @@ public:
 private:
     net::awaitable<void> flush(error_code& ec) { return io_.flush(state_->cfg.write_timeout, ec); }
     bool stopping() const noexcept { return state_->stopping.load(std::memory_order_relaxed); }
-    net::awaitable<bool> wait_idle();
+    net::awaitable<std::optional<http::event>> next_request(error_code& ec);
     net::awaitable<void> serve_one(const http::headers& h);
     net::awaitable<bool> drain_body();
     net::awaitable<void> close_gracefully();
@@ -81,6 +95,10 @@ private:
     net::any_io_executor executor_;
     net::ip::tcp::endpoint peer_; // read once: getpeername per request is a system call per request
     bool idle_ = true;
+    // The hot wait between requests (see next_request); read by the sweeper.
+    std::atomic<bool> hot_{false};
+    std::atomic<watchdog::clock::rep> idle_since_{0};
+    bool trimmed_ = false;
 
     // The exchange in progress.
     http::stream_id stream_id_ = 0;
@@ -90,23 +108,43 @@ private:
     std::vector<http1::field> out_fields_;
 };
 
-// Waits for the next request without holding a read buffer: an idle
-// keep-alive connection keeps only its socket and a few words of state.
+// Between two requests. A keep-alive client usually sends its next request
+// within a round trip, so a plain TCP connection first waits "hot": it reads
+// with the buffers it has, which costs no system call and no allocation
+// beyond the read. The server's sweeper cancels a hot wait that has lasted
+// idle_trim_after; the connection then gives its buffers back and waits
+// "cold", holding only its socket and a few words (nginx's keep-alive
+// handler does the same).
 template <class Stream>
-net::awaitable<bool> http1_server_connection<Stream>::wait_idle()
+net::awaitable<std::optional<http::event>> http1_server_connection<Stream>::next_request(error_code& ec)
 {
-    io_.codec_.shrink_to_fit();
-    if constexpr (!is_tls) {
+    const auto& cfg = state_->cfg;
+    if constexpr (is_tls) {
+        // Cancelling a TLS read is not safe to resume: TLS connections give
+        // their buffers back at once (OpenSSL's with SSL_MODE_RELEASE_BUFFERS).
+        io_.codec_.shrink_to_fit();
+        co_return co_await io_.next_event(cfg.idle_timeout, cfg.header_timeout, cfg.write_timeout, ec);
+    } else {
+        trimmed_ = false;
+        idle_since_.store(watchdog::clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+        hot_.store(true, std::memory_order_relaxed);
+        auto ev = co_await io_.next_event(cfg.idle_timeout, cfg.header_timeout, cfg.write_timeout, ec);
+        hot_.store(false, std::memory_order_relaxed);
+        if (ev || !trimmed_ || ec != net::error::operation_aborted)
+            co_return ev;
+        ec = {};
+        io_.codec_.shrink_to_fit();
         if (io_.codec_.memory_usage() == 0) {
-            error_code ec;
-            io_.dog_.expires_after(state_->cfg.idle_timeout);
+            io_.dog_.expires_after(cfg.idle_timeout);
             co_await io_.socket().async_wait(net::ip::tcp::socket::wait_read,
                                              net::redirect_error(net::use_awaitable, ec));
             io_.dog_.clear();
-            co_return !ec;
+            ec = io_.timeout_or(ec);
+            if (ec)
+                co_return std::nullopt;
         }
+        co_return co_await io_.next_event(cfg.header_timeout, cfg.header_timeout, cfg.write_timeout, ec);
     }
-    co_return true;
 }
 
 template <class Stream>
@@ -131,12 +169,11 @@ net::awaitable<void> http1_server_connection<Stream>::run()
         idle_ = true;
         if (stopping())
             break;
-        if (!first_request && !co_await wait_idle())
-            break;
         error_code ec;
-        auto first_timeout = first_request ? state_->cfg.header_timeout : state_->cfg.idle_timeout;
-        auto ev =
-            co_await io_.next_event(first_timeout, state_->cfg.header_timeout, state_->cfg.write_timeout, ec);
+        auto ev = first_request
+                      ? co_await io_.next_event(state_->cfg.header_timeout, state_->cfg.header_timeout,
+                                                state_->cfg.write_timeout, ec)
+                      : co_await next_request(ec);
         if (!ev)
             break;
         auto* h = std::get_if<http::headers>(&*ev);

@@ -163,6 +163,44 @@ TEST_F(Http1ServerLimits, IdleKeepAliveConnectionIsClosed)
     });
 }
 
+TEST_F(Http1ServerLimits, TrimmedIdleConnectionKeepsServing)
+{
+    server_config cfg = quick_config();
+    cfg.idle_timeout = 3s;
+    cfg.idle_trim_after = 50ms;
+    server trimming{io.get_executor(), cfg};
+    trimming.route("GET", "/n", [](request& req, response& res) -> net::awaitable<void> {
+        co_await res.send(status::ok, std::string(req.query()));
+    });
+    auto tep = trimming.listen("http://127.0.0.1:0");
+    run(io, [&]() -> net::awaitable<void> {
+        net::ip::tcp::socket s{io};
+        co_await s.async_connect(tep, net::use_awaitable);
+        // Requests after pauses long enough for the sweeper to trim the
+        // connection between them, and one right after another.
+        for (auto pause : {200ms, 0ms, 300ms}) {
+            co_await test::sleep_for(pause);
+            std::string req = "GET /n?" + std::to_string(pause.count()) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+            co_await net::async_write(s, net::buffer(req), net::use_awaitable);
+            char buf[512];
+            auto n = co_await s.async_read_some(net::buffer(buf), net::use_awaitable);
+            std::string out(buf, n);
+            EXPECT_TRUE(out.starts_with("HTTP/1.1 200")) << out;
+            EXPECT_TRUE(out.ends_with("\r\n\r\n" + std::to_string(pause.count()))) << out;
+        }
+        // A request split across the trim: its first half arrives, the
+        // connection is trimmed, the rest follows.
+        std::string first = "GET /n?split HTTP/1.1\r\n";
+        co_await net::async_write(s, net::buffer(first), net::use_awaitable);
+        co_await test::sleep_for(200ms);
+        std::string rest = "Host: x\r\n\r\n";
+        co_await net::async_write(s, net::buffer(rest), net::use_awaitable);
+        char buf[512];
+        auto n = co_await s.async_read_some(net::buffer(buf), net::use_awaitable);
+        EXPECT_TRUE(std::string(buf, n).ends_with("\r\n\r\nsplit")) << std::string(buf, n);
+    });
+}
+
 TEST_F(Http1ServerLimits, UnreadBodyIsDrainedAndConnectionKept)
 {
     run(io, [&]() -> net::awaitable<void> {

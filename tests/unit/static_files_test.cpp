@@ -107,6 +107,7 @@ TEST(ContentType, KnownExtensionsIgnoringCase)
     EXPECT_EQ(content_type_for("index.html"), "text/html; charset=utf-8");
     EXPECT_EQ(content_type_for("INDEX.HTM"), "text/html; charset=utf-8");
     EXPECT_EQ(content_type_for("a/site.css"), "text/css; charset=utf-8");
+    EXPECT_EQ(content_type_for("README.md"), "text/markdown; charset=utf-8");
     EXPECT_EQ(content_type_for("app.js"), "text/javascript; charset=utf-8");
     EXPECT_EQ(content_type_for("data.json"), "application/json");
     EXPECT_EQ(content_type_for("notes.txt"), "text/plain; charset=utf-8");
