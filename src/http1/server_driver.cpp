@@ -99,6 +99,7 @@ private:
     std::atomic<bool> hot_{false};
     std::atomic<watchdog::clock::rep> idle_since_{0};
     bool trimmed_ = false;
+    unsigned exchanges_ = 0;
 
     // The exchange in progress.
     http::stream_id stream_id_ = 0;
@@ -125,14 +126,18 @@ net::awaitable<std::optional<http::event>> http1_server_connection<Stream>::next
         io_.codec_.shrink_to_fit();
         co_return co_await io_.next_event(cfg.idle_timeout, cfg.header_timeout, cfg.write_timeout, ec);
     } else {
-        trimmed_ = false;
-        idle_since_.store(watchdog::clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-        hot_.store(true, std::memory_order_relaxed);
-        auto ev = co_await io_.next_event(cfg.idle_timeout, cfg.header_timeout, cfg.write_timeout, ec);
-        hot_.store(false, std::memory_order_relaxed);
-        if (ev || !trimmed_ || ec != net::error::operation_aborted)
-            co_return ev;
-        ec = {};
+        // A connection earns the hot wait by reusing keep-alive: after a
+        // single exchange it waits cold at once, since many never send another.
+        if (++exchanges_ > 1) {
+            trimmed_ = false;
+            idle_since_.store(watchdog::clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+            hot_.store(true, std::memory_order_relaxed);
+            auto ev = co_await io_.next_event(cfg.idle_timeout, cfg.header_timeout, cfg.write_timeout, ec);
+            hot_.store(false, std::memory_order_relaxed);
+            if (ev || !trimmed_ || ec != net::error::operation_aborted)
+                co_return ev;
+            ec = {};
+        }
         io_.codec_.shrink_to_fit();
         if (io_.codec_.memory_usage() == 0) {
             io_.dog_.expires_after(cfg.idle_timeout);
