@@ -1,6 +1,7 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #include <strata/conditional.hpp>
 #include <strata/error.hpp>
+#include <strata/http/date.hpp>
 #include <strata/static_files.hpp>
 #include <strata/url.hpp>
 
@@ -105,7 +106,7 @@ net::awaitable<void> send_file(const state& s, request& req, response& res)
     const auto etag =
         file_etag(size, static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec);
     res.set_header("ETag", etag);
-    res.set_header("Last-Modified", http_date(st.st_mtim.tv_sec));
+    res.set_header("Last-Modified", http::format_date(st.st_mtim.tv_sec));
     if (!s.cfg.cache_control.empty())
         res.set_header("Cache-Control", s.cfg.cache_control);
     if (not_modified(req, etag)) {
@@ -237,21 +238,6 @@ std::string file_etag(std::uintmax_t size, long long mtime_ns)
     char out[48];
     std::snprintf(out, sizeof out, "\"%llx-%llx\"", static_cast<unsigned long long>(size),
                   static_cast<unsigned long long>(mtime_ns));
-    return out;
-}
-
-std::string http_date(long long unix_seconds)
-{
-    // Fixed English names: strftime's %a and %b follow the locale.
-    static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const auto t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char out[40];
-    std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-                  months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return out;
 }
 

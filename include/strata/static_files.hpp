@@ -74,8 +74,4 @@ std::string_view content_type_for(const std::filesystem::path& file);
 /// nanoseconds since the epoch): it changes whenever either does.
 std::string file_etag(std::uintmax_t size, long long mtime_ns);
 
-/// An HTTP-date (RFC 9110 §5.6.7, IMF-fixdate) for seconds since the epoch:
-/// "Sun, 06 Nov 1994 08:49:37 GMT".
-std::string http_date(long long unix_seconds);
-
 } // namespace strata

@@ -4,6 +4,7 @@
 // request paths stay inside the root, which Content-Type an extension gets,
 // and the validators.
 
+#include <strata/http/date.hpp>
 #include <strata/static_files.hpp>
 
 #include <gtest/gtest.h>
@@ -143,6 +144,6 @@ TEST(Validators, EtagChangesWithSizeAndTimeAndIsStrong)
 
 TEST(Validators, HttpDateIsImfFixdate)
 {
-    EXPECT_EQ(http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT"); // RFC 9110 §5.6.7's example
-    EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+    EXPECT_EQ(http::format_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT"); // RFC 9110 §5.6.7's example
+    EXPECT_EQ(http::format_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 }
