@@ -382,8 +382,7 @@ net::awaitable<std::string> client_response::body(error_code& ec)
             break;
         if (out.size() + n > limit) {
             ec = error::body_too_large;
-            exchange_->conn_ ? exchange_->conn_->close() : void();
-            exchange_->release();
+            exchange_->release(); // the body is unread, so the connection is closed, not pooled
             break;
         }
         out.append(reinterpret_cast<const char*>(chunk), n);

@@ -48,9 +48,10 @@ net::awaitable<poll_update> short_poller::next(error_code& ec)
         std::string body;
         if (!rec)
             body = co_await res.body(rec);
+        last_status_ = rec ? 0 : res.status();
         if (rec || res.status() >= 500) {
             ++errors_;
-            last_error_ = rec ? rec : error_code{error::stream_closed};
+            last_error_ = rec;
             backoff = std::min(backoff * 2, cfg_.max_backoff);
             continue;
         }

@@ -56,8 +56,11 @@ public:
     std::size_t requests() const noexcept { return requests_; }
     std::size_t not_modified() const noexcept { return not_modified_; }
     std::size_t errors() const noexcept { return errors_; }
-    /// The error that caused the current back-off, if any.
+    /// The transport error of the last poll, if it failed that way.
     error_code last_error() const noexcept { return last_error_; }
+    /// The status of the last answer (0 when the last poll got none): a 5xx
+    /// here with an empty last_error() is a server error being backed off.
+    unsigned last_status() const noexcept { return last_status_; }
 
 private:
     net::awaitable<std::pair<error_code, poll_update>> next_for_token();
@@ -73,6 +76,7 @@ private:
     bool stopped_ = false;
     std::size_t requests_ = 0, not_modified_ = 0, errors_ = 0;
     error_code last_error_;
+    unsigned last_status_ = 0;
 };
 
 } // namespace strata

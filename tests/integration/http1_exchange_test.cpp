@@ -371,6 +371,24 @@ TEST_F(Http1Exchange, NoContentAndNotModifiedCarryNoLength)
     });
 }
 
+TEST_F(Http1Exchange, OversizedResponseBodyIsRefusedAndItsConnectionDropped)
+{
+    run(io, [&]() -> net::awaitable<void> {
+        client_config cfg;
+        cfg.max_body_bytes = 1000;
+        client cli{io.get_executor(), cfg};
+        auto res = co_await cli.post(base + "/echo", std::string(100'000, 'b'), "text/plain");
+        error_code ec;
+        co_await res.body(ec);
+        EXPECT_EQ(ec, error::body_too_large);
+        // The half-read connection was closed, not pooled: the next request opens another.
+        auto next = co_await cli.get(base + "/hello");
+        EXPECT_EQ(co_await next.body(), "hello\n");
+        EXPECT_FALSE(next.reused_connection());
+        EXPECT_EQ(cli.connections_opened(), 2u);
+    });
+}
+
 TEST(Http1Lifetime, RunReturnsWhileOnlyIdlePooledConnectionsRemain)
 {
     net::io_context io;

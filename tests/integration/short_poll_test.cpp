@@ -92,6 +92,8 @@ TEST(ShortPoll, ErrorsBackOffAndRecover)
         auto first = co_await poller.async_next();
         EXPECT_EQ(first.body, "0-0");
         EXPECT_EQ(poller.errors(), 3u);
+        EXPECT_EQ(poller.last_status(), 200u);
+        EXPECT_FALSE(poller.last_error());
         // Back-off 20 + 40 + 40 ms at least after the three failures.
         EXPECT_GE(std::chrono::steady_clock::now() - start, 95ms);
     });
