@@ -33,3 +33,5 @@ function(strata_require_pkg prefix module debian_package)
     set_property(GLOBAL APPEND PROPERTY STRATA_PKG_DEPENDENCIES "${prefix}=${module}")
   endif()
 endfunction()
+
+strata_require_pkg(NGHTTP2 "libnghttp2>=1.52" libnghttp2-dev)

@@ -16,11 +16,12 @@ packages=(
     clang-14 clang lld libclang-rt-14-dev # Clang build, sanitizers, libFuzzer
     clang-format                          # CI's format check
     # libraries
-    libboost-dev libssl-dev zlib1g-dev
+    libboost-dev libssl-dev zlib1g-dev libnghttp2-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev
     # peers and tools the tests and the demo drive
     openssl curl wrk nginx-light ca-certificates
+    nghttp2-client nghttp2-server python3-h2 # nghttp, h2load, nghttpd
     python3
     nodejs npm
 )

@@ -34,6 +34,7 @@ struct headers {
     std::string_view target;    ///< requests only: origin-, absolute-, authority- or asterisk-form
     std::string_view scheme;    ///< requests only; empty on HTTP/1.1 origin-form
     std::string_view authority; ///< requests only; Host on HTTP/1.1, :authority on h2/h3
+    std::string_view protocol;  ///< requests only: :protocol of an extended CONNECT (RFC 8441, RFC 9220)
     unsigned status = 0;        ///< responses only
     std::string_view reason;    ///< responses only, HTTP/1.x
     std::span<const field_view> fields;
