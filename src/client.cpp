@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <deque>
 #include <map>
@@ -53,7 +54,14 @@ public:
 private:
     struct origin_pool {
         std::vector<std::shared_ptr<client_connection>> idle;
+        /// HTTP/2 connections: shared, never idle-listed.
+        std::vector<std::shared_ptr<http2_client_session>> h2;
         std::size_t total = 0;
+        /// Connections being opened that may turn out to be HTTP/2: a request
+        /// waits for them rather than opening its own (one connection per origin).
+        std::size_t connecting_h2 = 0;
+        /// The origin answered ALPN with http/1.1 (or no ALPN).
+        bool known_http1 = false;
         std::deque<std::shared_ptr<net::steady_timer>> waiters;
     };
     void wake_one(origin_pool& p)
@@ -63,7 +71,21 @@ private:
             p.waiters.pop_front();
         }
     }
-    net::awaitable<std::shared_ptr<client_connection>> connect(const url& u, error_code& ec);
+    void wake_all(origin_pool& p)
+    {
+        for (auto& w : p.waiters)
+            w->cancel();
+        p.waiters.clear();
+    }
+    bool may_be_http2(const url& u) const
+    {
+        return u.secure() ? cfg_.enable_http2 : cfg_.http2_prior_knowledge;
+    }
+    struct connected {
+        std::shared_ptr<client_connection> http1;
+        std::shared_ptr<http2_client_session> http2;
+    };
+    net::awaitable<connected> connect(const url& u, error_code& ec);
     net::ssl::context& tls_context(error_code& ec);
 
     net::any_io_executor ex_;
@@ -80,7 +102,10 @@ net::ssl::context& client_pools::tls_context(error_code& ec)
 {
     std::lock_guard lock{mutex_};
     if (!tls_) {
-        auto ctx = tls::make_client_context(cfg_.tls, ec);
+        auto tls_cfg = cfg_.tls;
+        if (cfg_.enable_http2 && std::find(tls_cfg.alpn.begin(), tls_cfg.alpn.end(), "h2") == tls_cfg.alpn.end())
+            tls_cfg.alpn.insert(tls_cfg.alpn.begin(), "h2");
+        auto ctx = tls::make_client_context(tls_cfg, ec);
         if (!ec)
             tls_.emplace(std::move(ctx));
     }
@@ -97,6 +122,20 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
         {
             std::unique_lock lock{mutex_};
             auto& p = pools_[origin];
+            // An HTTP/2 connection with room for one more stream comes first.
+            for (auto it = p.h2.begin(); it != p.h2.end();) {
+                auto& session = *it;
+                if (!session->usable()) {
+                    it = p.h2.erase(it);
+                    --p.total;
+                    continue;
+                }
+                if (session->can_open_stream()) {
+                    reused = session->used();
+                    co_return session->open_stream();
+                }
+                ++it;
+            }
             auto now = clock::now();
             while (!p.idle.empty()) {
                 auto c = std::move(p.idle.back());
@@ -108,18 +147,42 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                 c->close();
                 --p.total;
             }
-            if (p.total < cfg_.max_connections_per_origin) {
+            bool wait_for_h2 = p.connecting_h2 > 0 && !p.known_http1;
+            if (!wait_for_h2 && p.total < cfg_.max_connections_per_origin) {
                 ++p.total;
+                bool maybe_h2 = may_be_http2(u) && !p.known_http1;
+                if (maybe_h2)
+                    ++p.connecting_h2;
                 lock.unlock();
                 auto c = co_await connect(u, ec);
                 lock.lock();
-                if (!c) {
-                    --pools_[origin].total;
-                    wake_one(pools_[origin]);
-                } else {
-                    ++opened_;
+                auto& q = pools_[origin];
+                if (maybe_h2)
+                    --q.connecting_h2;
+                if (!c.http1 && !c.http2) {
+                    --q.total;
+                    wake_one(q);
+                    co_return nullptr;
                 }
-                co_return c;
+                ++opened_;
+                if (c.http2) {
+                    // Requests that waited for this connection may share it now.
+                    std::weak_ptr<client_pools> weak = weak_from_this();
+                    c.http2->on_stream_closed = [weak, origin] {
+                        if (auto self = weak.lock()) {
+                            std::lock_guard relock{self->mutex_};
+                            self->wake_one(self->pools_[origin]);
+                        }
+                    };
+                    q.h2.push_back(c.http2);
+                    wake_all(q);
+                    co_return c.http2->open_stream();
+                }
+                if (maybe_h2 && u.secure()) {
+                    q.known_http1 = true;
+                    wake_all(q); // they may open their own connections now
+                }
+                co_return c.http1;
             }
             wait = std::make_shared<net::steady_timer>(ex_, clock::time_point::max());
             p.waiters.push_back(wait);
@@ -131,6 +194,12 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
 
 void client_pools::release(const std::string& origin, std::shared_ptr<client_connection> c)
 {
+    if (c->multiplexed()) {
+        // Only the stream ends (its destructor cancels it if unfinished, and
+        // wakes a waiter through on_stream_closed); the connection stays.
+        c.reset();
+        return;
+    }
     std::lock_guard lock{mutex_};
     auto& p = pools_[origin];
     if (c->reusable()) {
@@ -152,10 +221,14 @@ void client_pools::close_idle()
             c->close();
         p.total -= p.idle.size();
         p.idle.clear();
+        for (auto& session : p.h2)
+            session->close();
+        p.total -= p.h2.size();
+        p.h2.clear();
     }
 }
 
-net::awaitable<std::shared_ptr<client_connection>> client_pools::connect(const url& u, error_code& ec)
+net::awaitable<client_pools::connected> client_pools::connect(const url& u, error_code& ec)
 {
     tcp::resolver resolver{ex_};
     tcp::socket socket{ex_};
@@ -176,25 +249,27 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::connect(const u
         if (dog->expired())
             ec = error::timeout;
         dog->stop();
-        co_return nullptr;
+        co_return connected{};
     }
     socket.set_option(tcp::no_delay(true), ec);
     ec = {};
     if (!u.secure()) {
         dog->stop();
-        co_return make_http1_client_connection(std::move(socket), cfg_);
+        if (cfg_.http2_prior_knowledge)
+            co_return connected{nullptr, make_http2_client_session(std::move(socket), cfg_)};
+        co_return connected{make_http1_client_connection(std::move(socket), cfg_), nullptr};
     }
 
     auto& ctx = tls_context(ec);
     if (ec) {
         dog->stop();
-        co_return nullptr;
+        co_return connected{};
     }
     tls_client_stream stream{std::move(socket), ctx};
     tls::prepare_client(stream, u.host, u.port, &sessions_, ec);
     if (ec) {
         dog->stop();
-        co_return nullptr;
+        co_return connected{};
     }
     dog->stop();
     auto hs = std::make_shared<watchdog>(ex_);
@@ -209,18 +284,20 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::connect(const u
     if (ec) {
         if (hs->expired())
             ec = error::timeout;
-        co_return nullptr;
+        co_return connected{};
     }
     if (tls::session_reused(stream.native_handle())) {
         std::lock_guard lock{mutex_};
         ++resumed_;
     }
     auto alpn = tls::negotiated_alpn(stream.native_handle());
+    if (alpn == "h2" && cfg_.enable_http2)
+        co_return connected{nullptr, make_http2_client_session(std::move(stream), cfg_)};
     if (!alpn.empty() && alpn != "http/1.1") {
         ec = error::no_alpn_match;
-        co_return nullptr;
+        co_return connected{};
     }
-    co_return make_http1_client_connection(std::move(stream), cfg_);
+    co_return connected{make_http1_client_connection(std::move(stream), cfg_), nullptr};
 }
 
 /// One request and its response: holds the connection until the body is read.
@@ -289,9 +366,11 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
                 ex->release();
             co_return ex;
         }
+        // A stream the server refused never reached it, whatever the method.
         bool retry =
-            ex->reused_ && !ex->conn_->got_response_bytes() && !req.body_source &&
-            (idempotent(req.method) || ec == net::error::broken_pipe || ec == net::error::connection_reset);
+            (ex->conn_->refused() && !req.body_source) ||
+            (ex->reused_ && !ex->conn_->got_response_bytes() && !req.body_source &&
+             (idempotent(req.method) || ec == net::error::broken_pipe || ec == net::error::connection_reset));
         ex->conn_->close();
         ex->release();
         if (!retry)

@@ -16,6 +16,10 @@
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+
 namespace strata {
 
 namespace detail {
@@ -87,7 +91,52 @@ net::awaitable<void> serve_tls(tcp::socket socket, std::shared_ptr<server_state>
     if (ec)
         co_return; // a failed handshake has already sent its alert; nothing to answer
     // ALPN picked the version; without ALPN a TLS client speaks HTTP/1.1.
-    co_await serve_http1(std::move(stream), std::move(state));
+    if (state->cfg.enable_http2 && tls::negotiated_alpn(stream.native_handle()) == "h2")
+        co_await serve_http2(std::move(stream), std::move(state));
+    else
+        co_await serve_http1(std::move(stream), std::move(state));
+}
+
+// A cleartext connection speaks HTTP/2 only if it opens with the client
+// preface (prior knowledge, RFC 9113 §3.3); the first bytes decide, and are
+// handed to whichever driver serves the connection.
+net::awaitable<void> serve_cleartext(tcp::socket socket, std::shared_ptr<server_state> state)
+{
+    if (!state->cfg.enable_http2) {
+        co_await serve_http1(std::move(socket), std::move(state));
+        co_return;
+    }
+    auto dog = std::make_shared<watchdog>(socket.get_executor());
+    dog->start(dog, [&socket] {
+        error_code ignored;
+        socket.close(ignored);
+    });
+    dog->expires_after(state->cfg.header_timeout);
+    std::array<std::byte, 4096> first;
+    std::size_t n = 0;
+    auto preface = http2::client_preface;
+    bool h2 = false;
+    for (;;) {
+        error_code ec;
+        n += co_await socket.async_read_some(net::buffer(first.data() + n, first.size() - n),
+                                             net::redirect_error(net::use_awaitable, ec));
+        auto seen = std::min(n, preface.size());
+        bool prefix = std::memcmp(first.data(), preface.data(), seen) == 0;
+        if (ec || !prefix || n >= preface.size()) {
+            h2 = prefix && n >= preface.size();
+            if (ec && n == 0) {
+                dog->stop();
+                co_return;
+            }
+            break;
+        }
+    }
+    dog->stop();
+    std::span<const std::byte> initial{first.data(), n};
+    if (h2)
+        co_await serve_http2(std::move(socket), std::move(state), initial);
+    else
+        co_await serve_http1(std::move(socket), std::move(state), initial);
 }
 
 net::awaitable<void> accept_loop(std::shared_ptr<server_state> state, std::shared_ptr<tcp::acceptor> acceptor,
@@ -114,7 +163,7 @@ net::awaitable<void> accept_loop(std::shared_ptr<server_state> state, std::share
         if (secure)
             net::co_spawn(ex, serve_tls(std::move(socket), state), net::detached);
         else
-            net::co_spawn(ex, serve_http1(std::move(socket), state), net::detached);
+            net::co_spawn(ex, serve_cleartext(std::move(socket), state), net::detached);
     }
 }
 
@@ -166,7 +215,11 @@ net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
 
     bool secure = u->scheme == "https";
     if (secure && !state_->tls_context) {
-        auto ctx = tls::make_server_context(state_->cfg.tls, ec);
+        auto tls_cfg = state_->cfg.tls;
+        // h2 first: the server's preference decides (RFC 7301 §3.2).
+        if (state_->cfg.enable_http2 && std::find(tls_cfg.alpn.begin(), tls_cfg.alpn.end(), "h2") == tls_cfg.alpn.end())
+            tls_cfg.alpn.insert(tls_cfg.alpn.begin(), "h2");
+        auto ctx = tls::make_server_context(tls_cfg, ec);
         if (ec)
             return {};
         // An idle TLS connection should not hold OpenSSL's 34 KiB of record buffers.

@@ -12,18 +12,21 @@ namespace strata_cli {
 
 namespace {
 
-/// The HTTP version flags. Only HTTP/1.1 exists today; --http2 and --http3
-/// become rows here (each with its ALPN list) when their drivers land.
+/// The HTTP version flags, curl's names. --http3 becomes a row when its driver lands.
 struct version_flag {
     std::string_view name;
     std::string_view help;
-    std::vector<std::string> alpn;
+    bool http2;
+    bool prior_knowledge;
 };
 
 const std::vector<version_flag>& version_flags()
 {
     static const std::vector<version_flag> flags{
-        {"http1.1", "use HTTP/1.1 (the only version this build speaks)", {"http/1.1"}},
+        {"http1.1", "use HTTP/1.1 only", false, false},
+        {"http2", "use HTTP/2 when an https:// server offers it by ALPN (the default)", true, false},
+        {"http2-prior-knowledge", "use HTTP/2 on http:// URLs without asking (the server must speak it)", true,
+         true},
     };
     return flags;
 }
@@ -65,9 +68,12 @@ bool apply_client_options(const args& a, strata::client_config& cfg, strata::htt
             "can read and change this exchange\n",
             stderr);
     }
-    for (const auto& v : version_flags())
-        if (a.has(v.name))
-            cfg.tls.alpn = v.alpn;
+    for (const auto& v : version_flags()) {
+        if (a.has(v.name)) {
+            cfg.enable_http2 = v.http2;
+            cfg.http2_prior_knowledge = v.prior_knowledge;
+        }
+    }
     return true;
 }
 

@@ -50,10 +50,16 @@ void print_head(std::FILE* out, std::string_view prefix, const strata::client_re
 /// the client's defaults unless -H replaced them).
 void print_request(const strata::client_request& req, const strata::url& u, const strata::client_config& cfg)
 {
-    if (u.secure())
+    if (u.secure()) {
+        if (cfg.enable_http2)
+            std::fputs("* ALPN: offering h2\n", stderr);
         for (const auto& p : cfg.tls.alpn)
             std::fprintf(stderr, "* ALPN: offering %s\n", p.c_str());
-    std::fprintf(stderr, "> %s %s HTTP/1.1\r\n", req.method.c_str(), u.target.c_str());
+    }
+    // The version is the server's choice (ALPN) unless it was fixed in advance.
+    const char* version = !u.secure() ? (cfg.http2_prior_knowledge ? " HTTP/2" : " HTTP/1.1")
+                                      : (cfg.enable_http2 ? "" : " HTTP/1.1");
+    std::fprintf(stderr, "> %s %s%s\r\n", req.method.c_str(), u.target.c_str(), version);
     if (!req.fields.contains("Host"))
         std::fprintf(stderr, "> Host: %s\r\n", u.authority().c_str());
     if (!req.fields.contains("User-Agent") && !cfg.user_agent.empty())
@@ -77,6 +83,8 @@ net::awaitable<int> fetch(strata::client& cli, get_options o)
     if (ec)
         co_return report_error(url, ec);
     if (o.verbose) {
+        if (res.version() == strata::http::version::http2)
+            std::fprintf(stderr, "* %s\n", res.url().secure() ? "ALPN: server accepted h2" : "HTTP/2 with prior knowledge");
         std::fprintf(stderr, "* Using %s\n", std::string(strata::http::to_string(res.version())).c_str());
         if (res.url().origin() != asked.origin() || res.url().target != asked.target)
             std::fprintf(stderr, "* Redirected to %s%s\n", res.url().origin().c_str(),

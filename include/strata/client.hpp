@@ -9,6 +9,7 @@
 #include <strata/http/fields.hpp>
 #include <strata/http/version.hpp>
 #include <strata/http1/connection.hpp>
+#include <strata/http2/connection.hpp>
 #include <strata/transport/tls_config.hpp>
 #include <strata/url.hpp>
 
@@ -31,7 +32,17 @@ namespace strata {
 
 struct client_config {
     /// Connections kept per origin, as browsers do (6); requests beyond wait for one.
+    /// An HTTP/2 connection carries up to the server's
+    /// SETTINGS_MAX_CONCURRENT_STREAMS requests at once and counts as one.
     std::size_t max_connections_per_origin = 6;
+    /// Offer h2 by ALPN on https:// URLs (first, so a server that speaks it
+    /// picks it); HTTP/1.1 when the server does not.
+    bool enable_http2 = true;
+    /// Speak HTTP/2 on http:// URLs without asking first (prior knowledge,
+    /// RFC 9113 §3.3): only for servers known to speak it.
+    bool http2_prior_knowledge = false;
+    /// HTTP/2 settings (windows, header list size) and limits.
+    http2::config http2;
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds handshake_timeout{10'000};
     /// From the request sent to the response head received.

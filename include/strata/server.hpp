@@ -7,6 +7,7 @@
 #include <strata/config.hpp>
 #include <strata/http/status.hpp>
 #include <strata/http1/connection.hpp>
+#include <strata/http2/connection.hpp>
 #include <strata/request.hpp>
 #include <strata/response.hpp>
 #include <strata/router.hpp>
@@ -49,7 +50,14 @@ struct server_config {
     /// shutdown(): how long in-flight responses get before connections are cut.
     std::chrono::milliseconds shutdown_timeout{30'000};
     /// HTTP/1.1 limits: header bytes and count, target length, body size.
+    /// max_body_bytes applies to HTTP/2 request bodies too.
     http1::config http1;
+    /// Serve HTTP/2: offered first by ALPN on https:// listeners, and spoken
+    /// on http:// listeners to clients that open with the HTTP/2 preface
+    /// (prior knowledge). HTTP/1.1 clients are served as before.
+    bool enable_http2 = true;
+    /// HTTP/2 settings and abuse limits.
+    http2::config http2;
     /// Certificate and ALPN for https:// listeners.
     tls::server_config tls;
     /// Give each connection its own strand. Needed when several threads run
@@ -76,7 +84,8 @@ public:
     /// Answers requests no route matches (404 by default).
     void fallback(handler h);
 
-    /// Listens on "http://host:port" (HTTP/1.1) or "https://host:port" (TLS, ALPN).
+    /// Listens on "http://host:port" (HTTP/1.1, and HTTP/2 with prior
+    /// knowledge) or "https://host:port" (TLS; ALPN picks h2 or http/1.1).
     /// Host may be an IPv4 or a bracketed IPv6 address ("[::]" listens on both
     /// families where the system allows); port 0 picks a free port. Returns the
     /// bound endpoint.

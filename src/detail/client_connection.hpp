@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/stream.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 namespace strata::detail {
@@ -41,7 +42,34 @@ public:
     /// executor busy (io_context::run() returns while only idle connections remain).
     virtual void park() = 0;
 
+    /// Several of these share one connection (HTTP/2 streams): the pool
+    /// neither parks nor closes the connection when one is released, and
+    /// destroying an unfinished one cancels only its stream.
+    virtual bool multiplexed() const noexcept { return false; }
+    /// The request never reached the application: the server refused the
+    /// stream (REFUSED_STREAM, or above a GOAWAY's last stream), so it may be
+    /// retried whatever its method.
+    virtual bool refused() const noexcept { return false; }
+
     std::chrono::steady_clock::time_point idle_since{};
+};
+
+/// An HTTP/2 connection to one origin, shared by the requests it carries.
+class http2_client_session {
+public:
+    virtual ~http2_client_session() = default;
+    /// A new request may start now (under the server's stream limit, no GOAWAY).
+    virtual bool can_open_stream() const noexcept = 0;
+    /// Neither failed nor closed nor going away: it may carry requests again later.
+    virtual bool usable() const noexcept = 0;
+    /// Whether any request has used it already (client_response::reused_connection).
+    virtual bool used() const noexcept = 0;
+    /// A new stream for one exchange; call only when can_open_stream().
+    virtual std::shared_ptr<client_connection> open_stream() = 0;
+    virtual void close() = 0;
+    /// Called (on the session's executor) whenever a stream ends: a request
+    /// waiting for room may go on.
+    std::function<void()> on_stream_closed;
 };
 
 using tls_client_stream = net::ssl::stream<net::ip::tcp::socket>;
@@ -49,6 +77,10 @@ using tls_client_stream = net::ssl::stream<net::ip::tcp::socket>;
 std::shared_ptr<client_connection> make_http1_client_connection(net::ip::tcp::socket socket,
                                                                 const client_config& cfg);
 std::shared_ptr<client_connection> make_http1_client_connection(tls_client_stream stream,
+                                                                const client_config& cfg);
+std::shared_ptr<http2_client_session> make_http2_client_session(net::ip::tcp::socket socket,
+                                                                const client_config& cfg);
+std::shared_ptr<http2_client_session> make_http2_client_session(tls_client_stream stream,
                                                                 const client_config& cfg);
 
 } // namespace strata::detail

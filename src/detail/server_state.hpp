@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <unordered_set>
 #include <vector>
 
@@ -62,8 +63,15 @@ struct server_state : std::enable_shared_from_this<server_state> {
 
 using tls_stream = net::ssl::stream<net::ip::tcp::socket>;
 
-/// Serves HTTP/1.1 on an accepted connection until it closes.
-net::awaitable<void> serve_http1(net::ip::tcp::socket socket, std::shared_ptr<server_state> state);
+/// Serves HTTP/1.1 on an accepted connection until it closes. `initial`:
+/// bytes already read from the socket (while looking for the HTTP/2 preface).
+net::awaitable<void> serve_http1(net::ip::tcp::socket socket, std::shared_ptr<server_state> state,
+                                 std::span<const std::byte> initial = {});
 net::awaitable<void> serve_http1(tls_stream stream, std::shared_ptr<server_state> state);
+
+/// Serves HTTP/2 on an accepted connection until it closes; `initial` as above.
+net::awaitable<void> serve_http2(net::ip::tcp::socket socket, std::shared_ptr<server_state> state,
+                                 std::span<const std::byte> initial);
+net::awaitable<void> serve_http2(tls_stream stream, std::shared_ptr<server_state> state);
 
 } // namespace strata::detail

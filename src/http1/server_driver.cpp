@@ -5,7 +5,7 @@
 // (through the codec), the deadline and the write path; handlers see it only
 // as a detail::server_stream.
 
-#include "../detail/http_date.hpp"
+#include "../detail/handler_dispatch.hpp"
 #include "../detail/server_state.hpp"
 #include "stream_io.hpp"
 
@@ -33,12 +33,16 @@ class http1_server_connection final : public server_stream,
     static constexpr bool is_tls = io_type::is_tls;
 
 public:
-    http1_server_connection(Stream stream, std::shared_ptr<server_state> state)
+    http1_server_connection(Stream stream, std::shared_ptr<server_state> state, std::span<const std::byte> initial)
         : state_(std::move(state)), io_(std::move(stream), http1::role::server, state_->cfg.http1),
           executor_(io_.stream_.get_executor())
     {
         error_code ignored; // a peer that already left has no address; its reads will fail
         peer_ = io_.socket().remote_endpoint(ignored);
+        if (!initial.empty()) {
+            io_.codec_.handle_bytes(initial);
+            io_.got_bytes_ = true;
+        }
     }
 
     net::awaitable<void> run();
@@ -229,35 +233,8 @@ net::awaitable<void> http1_server_connection<Stream>::serve_one(const http::head
 
     request req{std::move(head), *this};
     response res{*this, h.ver};
-    bool failed = false;
-    try {
-        auto m = state_->routes.find(req.method(), req.path());
-        if (m.target) {
-            req.set_params(std::move(m.params));
-            co_await (*m.target)(req, res);
-        } else if (!m.allow.empty()) {
-            res.set_header("Allow", m.allow);
-            co_await res.send(status::method_not_allowed, "method not allowed\n");
-        } else if (state_->fallback) {
-            co_await state_->fallback(req, res);
-        } else {
-            co_await res.send(status::not_found, "not found\n");
-        }
-    } catch (const std::exception&) {
-        failed = true;
-    }
-    if (io_.broken_)
-        co_return;
-    error_code ec;
-    if (!res.started()) {
-        co_await res.send(status::internal_server_error, "internal server error\n",
-                          "text/plain; charset=utf-8", ec);
-    } else if (!res.finished()) {
-        if (failed)
-            io_.broken_ = true; // a half-sent body can only be cut: closing tells the client it is incomplete
-        else
-            co_await res.finish(ec);
-    }
+    if (co_await run_handler(*state_, req, res) == handler_outcome::cut)
+        io_.broken_ = true; // closing tells the client the body is incomplete
 }
 
 // The handler answered without reading the whole request body. Reading a
@@ -330,13 +307,7 @@ net::awaitable<std::size_t> http1_server_connection<Stream>::read_body(std::span
 template <class Stream>
 void http1_server_connection<Stream>::collect_fields(unsigned status, const http::fields& fields)
 {
-    out_fields_.clear();
-    for (auto f : fields)
-        out_fields_.push_back({f.name, f.value});
-    if (!fields.contains("Date"))
-        out_fields_.push_back({"Date", http_date()});
-    if (!state_->cfg.server_header.empty() && !fields.contains("Server"))
-        out_fields_.push_back({"Server", state_->cfg.server_header});
+    collect_response_fields(*state_, fields, out_fields_);
     // Shutting down: this is the connection's last response, and the client
     // should know before it sends another request. (The codec itself adds
     // the close an unread 100-continue body or an HTTP/1.0 peer needs.)
@@ -406,22 +377,24 @@ net::awaitable<void> http1_server_connection<Stream>::write_trailers(const http:
 }
 
 template <class Stream>
-net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state)
+net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state, std::span<const std::byte> initial)
 {
-    auto conn = std::make_shared<http1_server_connection<Stream>>(std::move(stream), std::move(state));
+    auto conn =
+        std::make_shared<http1_server_connection<Stream>>(std::move(stream), std::move(state), initial);
     co_await conn->run();
 }
 
 } // namespace
 
-net::awaitable<void> serve_http1(net::ip::tcp::socket socket, std::shared_ptr<server_state> state)
+net::awaitable<void> serve_http1(net::ip::tcp::socket socket, std::shared_ptr<server_state> state,
+                                 std::span<const std::byte> initial)
 {
-    return serve(std::move(socket), std::move(state));
+    return serve(std::move(socket), std::move(state), initial);
 }
 
 net::awaitable<void> serve_http1(tls_stream stream, std::shared_ptr<server_state> state)
 {
-    return serve(std::move(stream), std::move(state));
+    return serve(std::move(stream), std::move(state), {});
 }
 
 } // namespace strata::detail

@@ -141,6 +141,7 @@ struct connection::impl {
     std::uint64_t window_updates = 0;
     bool goaway_sent = false;
     bool goaway_received = false;
+    bool paused = false; // mem_recv stopped after a DATA chunk
     std::unordered_map<std::int32_t, bool> live; // streams open now
 
     // Scratch for submit: lowercased names and the nghttp2_nv array.
@@ -404,6 +405,7 @@ struct connection::impl {
         s.events.push_back(std::move(q));
         // Stop here: the chunk points into the caller's buffer, which must
         // not be reused before the event is taken.
+        s.paused = true;
         return NGHTTP2_ERR_PAUSE;
     }
 
@@ -616,6 +618,15 @@ std::size_t connection::handle_bytes(std::span<const std::byte> in)
         }
         return in.size();
     }
+    // A frame whose last chunk paused nghttp2 is completed (END_STREAM
+    // seen) only by another call, which needs no input.
+    if (s.paused && static_cast<std::size_t>(n) == in.size()) {
+        s.paused = false;
+        auto rv = nghttp2_session_mem_recv(s.session, reinterpret_cast<const std::uint8_t*>(in.data()) + n, 0);
+        if (rv < 0 && !s.failed)
+            s.fail(h2_error::protocol_error);
+    }
+    s.paused = false;
     return static_cast<std::size_t>(n);
 }
 
