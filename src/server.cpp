@@ -27,7 +27,7 @@ namespace detail {
 bool server_state::add(server_connection* c)
 {
     std::lock_guard lock{mutex};
-    if (stopping || live.size() >= cfg.max_connections)
+    if (stopping || live.size() + admitting >= cfg.max_connections)
         return false;
     live.insert(c);
     return true;
@@ -106,6 +106,14 @@ net::awaitable<void> serve_cleartext(tcp::socket socket, std::shared_ptr<server_
         co_await serve_http1(std::move(socket), std::move(state));
         co_return;
     }
+    {
+        std::lock_guard lock{state->mutex};
+        ++state->admitting;
+    }
+    auto admitted = [&] {
+        std::lock_guard lock{state->mutex};
+        --state->admitting;
+    };
     auto dog = std::make_shared<watchdog>(socket.get_executor());
     dog->start(dog, [&socket] {
         error_code ignored;
@@ -126,12 +134,14 @@ net::awaitable<void> serve_cleartext(tcp::socket socket, std::shared_ptr<server_
             h2 = prefix && n >= preface.size();
             if (ec && n == 0) {
                 dog->stop();
+                admitted();
                 co_return;
             }
             break;
         }
     }
     dog->stop();
+    admitted();
     std::span<const std::byte> initial{first.data(), n};
     if (h2)
         co_await serve_http2(std::move(socket), std::move(state), initial);

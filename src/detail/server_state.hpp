@@ -49,6 +49,9 @@ struct server_state : std::enable_shared_from_this<server_state> {
 
     std::mutex mutex; // guards everything below
     std::unordered_set<server_connection*> live;
+    /// Accepted connections whose first bytes are still being read to pick
+    /// their HTTP version: they count against max_connections too.
+    std::size_t admitting = 0;
     std::atomic<bool> stopping{false}; // written under the mutex, read per request without it
     std::vector<std::function<void(error_code)>> stopped_waiters;
     net::steady_timer grace;

@@ -56,8 +56,7 @@ struct queued_event {
     std::vector<http::field_view> fields;
 
     queued_event() = default;
-    queued_event(queued_event&& o) noexcept
-        : ev(o.ev), refs(std::move(o.refs)), fields(std::move(o.fields))
+    queued_event(queued_event&& o) noexcept : ev(o.ev), refs(std::move(o.refs)), fields(std::move(o.fields))
     {
         o.refs.clear();
     }
@@ -93,9 +92,9 @@ struct queued_event {
 struct outbound {
     std::vector<std::byte> bytes;
     std::size_t offset = 0;
-    bool end = false;       // no more body after bytes
-    bool deferred = false;  // the data source said "nothing yet"
-    bool trailers = false;  // end with trailer fields
+    bool end = false;      // no more body after bytes
+    bool deferred = false; // the data source said "nothing yet"
+    bool trailers = false; // end with trailer fields
     std::string trailer_text;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> trailer_lengths;
 
@@ -125,6 +124,16 @@ struct connection::impl {
     net::const_buffer out_buffer;
     bool want_more_output = false;
 
+    // RFC 9113 §5.1.1 (server role): the highest stream id the peer opened,
+    // and the latest streams we reset, on which a trailer HEADERS the peer
+    // sent before it saw our RST_STREAM may still arrive.
+    std::int32_t last_peer_stream = 0;
+    std::deque<std::int32_t> reset_sent;
+    static constexpr std::size_t reset_sent_kept = 128;
+    // Streams answered 431 whose request body is still coming: RST_STREAM
+    // (NO_ERROR) follows once the response is written (RFC 9113 §8.1).
+    std::vector<std::int32_t> reset_after_response;
+
     std::unordered_map<std::int32_t, outbound> sending;
     std::unordered_map<std::int32_t, bool> unanswered; // server: opened, not yet answered
 
@@ -141,7 +150,7 @@ struct connection::impl {
     std::uint64_t window_updates = 0;
     bool goaway_sent = false;
     bool goaway_received = false;
-    bool paused = false; // mem_recv stopped after a DATA chunk
+    bool paused = false;                         // mem_recv stopped after a DATA chunk
     std::unordered_map<std::int32_t, bool> live; // streams open now
 
     // Scratch for submit: lowercased names and the nghttp2_nv array.
@@ -193,6 +202,12 @@ struct connection::impl {
             break;
         case NGHTTP2_HEADERS:
             empty = hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM);
+            // RFC 9113 §5.1.1: a peer opens streams in increasing order.
+            // nghttp2 silently drops a HEADERS below the highest one; only a
+            // late trailer on a stream we reset is innocent.
+            if (s.server() && hd->stream_id <= s.last_peer_stream && !s.live.count(hd->stream_id) &&
+                std::find(s.reset_sent.begin(), s.reset_sent.end(), hd->stream_id) == s.reset_sent.end())
+                return s.fail(h2_error::protocol_error);
             break;
         case NGHTTP2_CONTINUATION:
             empty = hd->length == 0;
@@ -229,6 +244,7 @@ struct connection::impl {
         s.block_stream = frame->hd.stream_id;
         if (s.server() && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
             ++s.streams_opened;
+            s.last_peer_stream = std::max(s.last_peer_stream, frame->hd.stream_id);
             s.unanswered[frame->hd.stream_id] = true;
             s.live[frame->hd.stream_id] = true;
         }
@@ -298,8 +314,10 @@ struct connection::impl {
                     {(std::uint8_t*)":status", (std::uint8_t*)"431", 7, 3, NGHTTP2_NV_FLAG_NONE}};
                 nghttp2_submit_response(session, stream, status431, 1, nullptr);
                 unanswered.erase(stream);
+                // nghttp2 sends RST_STREAM ahead of queued HEADERS, which
+                // would drop the 431: reset only once it is written.
                 if (!end)
-                    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream, NGHTTP2_NO_ERROR);
+                    reset_after_response.push_back(stream);
             } else {
                 nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream, NGHTTP2_PROTOCOL_ERROR);
                 queued_event q;
@@ -369,8 +387,8 @@ struct connection::impl {
             if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
                 queued_event q;
                 http::settings st;
-                st.max_concurrent_streams = nghttp2_session_get_remote_settings(
-                    s.session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+                st.max_concurrent_streams =
+                    nghttp2_session_get_remote_settings(s.session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
                 st.enable_connect_protocol = nghttp2_session_get_remote_settings(
                                                  s.session, NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL) != 0;
                 q.ev = st;
@@ -415,6 +433,7 @@ struct connection::impl {
         s.unanswered.erase(stream);
         s.sending.erase(stream);
         s.live.erase(stream);
+        std::erase(s.reset_after_response, stream);
         bool remote_done = nghttp2_session_get_stream_remote_close(session, stream) == 1;
         if (code != NGHTTP2_NO_ERROR || !remote_done) {
             queued_event q;
@@ -429,6 +448,20 @@ struct connection::impl {
         auto& s = self(user);
         if (frame->hd.type == NGHTTP2_DATA) {
             ++s.data_frames_sent;
+        } else if (frame->hd.type == NGHTTP2_HEADERS && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+            auto it =
+                std::find(s.reset_after_response.begin(), s.reset_after_response.end(), frame->hd.stream_id);
+            if (it != s.reset_after_response.end()) {
+                s.reset_after_response.erase(it);
+                nghttp2_submit_rst_stream(s.session, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+                                          NGHTTP2_NO_ERROR);
+            }
+        } else if (frame->hd.type == NGHTTP2_RST_STREAM) {
+            if (s.server()) {
+                s.reset_sent.push_back(frame->hd.stream_id);
+                if (s.reset_sent.size() > reset_sent_kept)
+                    s.reset_sent.pop_front();
+            }
         } else if (frame->hd.type == NGHTTP2_GOAWAY) {
             s.goaway_sent = true;
             // nghttp2 ends the connection itself on most of the peer's
@@ -493,7 +526,11 @@ struct connection::impl {
 
     // ---- submit helpers ----------------------------------------------------
 
-    void begin_nv() { nva.clear(); scratch.clear(); }
+    void begin_nv()
+    {
+        nva.clear();
+        scratch.clear();
+    }
     // Names and values are appended to `scratch` first and pointed at
     // afterwards (scratch may reallocate while it grows).
     struct nv_ref {
@@ -531,7 +568,8 @@ struct connection::impl {
         nva.clear();
         auto* base = reinterpret_cast<std::uint8_t*>(scratch.data());
         for (auto& r : refs)
-            nva.push_back({base + r.name_at, base + r.value_at, r.name_len, r.value_len, NGHTTP2_NV_FLAG_NONE});
+            nva.push_back(
+                {base + r.name_at, base + r.value_at, r.name_len, r.value_len, NGHTTP2_NV_FLAG_NONE});
         refs.clear();
     }
 
@@ -568,7 +606,8 @@ connection::connection(role r, config cfg) : impl_(std::make_unique<impl>(r, cfg
         nghttp2_option_set_stream_reset_rate_limit(opt, cfg.reset_burst, cfg.reset_rate);
     // Our own checks bound header lists; nghttp2's send-side limit must
     // allow what our settings let a peer send back.
-    nghttp2_option_set_max_send_header_block_length(opt, std::max<std::size_t>(cfg.max_header_list_size, 64 * 1024));
+    nghttp2_option_set_max_send_header_block_length(
+        opt, std::max<std::size_t>(cfg.max_header_list_size, 64 * 1024));
 
     if (r == role::server)
         nghttp2_session_server_new2(&s.session, cb, &s, opt);
@@ -592,9 +631,9 @@ connection::connection(role r, config cfg) : impl_(std::make_unique<impl>(r, cfg
         iv.push_back({NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1});
     nghttp2_submit_settings(s.session, NGHTTP2_FLAG_NONE, iv.data(), iv.size());
     if (cfg.connection_window > 65535)
-        nghttp2_session_set_local_window_size(s.session, NGHTTP2_FLAG_NONE, 0,
-                                              static_cast<std::int32_t>(std::min<std::uint32_t>(
-                                                  cfg.connection_window, 0x7fffffff)));
+        nghttp2_session_set_local_window_size(
+            s.session, NGHTTP2_FLAG_NONE, 0,
+            static_cast<std::int32_t>(std::min<std::uint32_t>(cfg.connection_window, 0x7fffffff)));
 }
 
 connection::~connection() = default;
@@ -609,7 +648,9 @@ std::size_t connection::handle_bytes(std::span<const std::byte> in)
     auto n = nghttp2_session_mem_recv(s.session, reinterpret_cast<const std::uint8_t*>(in.data()), in.size());
     if (n < 0) {
         if (!s.failed) {
-            auto code = n == NGHTTP2_ERR_FLOODED ? h2_error::enhance_your_calm
+            // Floods, CONTINUATION floods included (nghttp2 queues no GOAWAY for them).
+            auto code = n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
+                            ? h2_error::enhance_your_calm
                         : n == NGHTTP2_ERR_BAD_CLIENT_MAGIC || n == NGHTTP2_ERR_PROTO ||
                                 n == NGHTTP2_ERR_CALLBACK_FAILURE
                             ? h2_error::protocol_error
@@ -622,7 +663,8 @@ std::size_t connection::handle_bytes(std::span<const std::byte> in)
     // seen) only by another call, which needs no input.
     if (s.paused && static_cast<std::size_t>(n) == in.size()) {
         s.paused = false;
-        auto rv = nghttp2_session_mem_recv(s.session, reinterpret_cast<const std::uint8_t*>(in.data()) + n, 0);
+        auto rv =
+            nghttp2_session_mem_recv(s.session, reinterpret_cast<const std::uint8_t*>(in.data()) + n, 0);
         if (rv < 0 && !s.failed)
             s.fail(h2_error::protocol_error);
     }
@@ -760,8 +802,8 @@ void connection::submit_trailers(http::stream_id stream, std::span<const http::f
             continue;
         o.trailer_text += name;
         o.trailer_text += f.value;
-        o.trailer_lengths.push_back({static_cast<std::uint32_t>(name.size()),
-                                     static_cast<std::uint32_t>(f.value.size())});
+        o.trailer_lengths.push_back(
+            {static_cast<std::uint32_t>(name.size()), static_cast<std::uint32_t>(f.value.size())});
     }
     o.trailers = !o.trailer_lengths.empty();
     o.end = true;
@@ -784,8 +826,9 @@ void connection::submit_goaway(h2_error code)
     auto& s = *impl_;
     s.goaway_sent = true;
     if (code == h2_error::no_error) {
-        nghttp2_submit_goaway(s.session, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s.session),
-                              NGHTTP2_NO_ERROR, nullptr, 0);
+        nghttp2_submit_goaway(s.session, NGHTTP2_FLAG_NONE,
+                              nghttp2_session_get_last_proc_stream_id(s.session), NGHTTP2_NO_ERROR, nullptr,
+                              0);
     } else {
         s.fail(code);
     }
@@ -816,7 +859,8 @@ std::span<const net::const_buffer> connection::poll_output()
     s.out.clear();
     int rv = nghttp2_session_send(s.session);
     if (rv != 0 && !s.failed)
-        s.failed = make_error_code(rv == NGHTTP2_ERR_FLOODED ? h2_error::enhance_your_calm : h2_error::internal_error);
+        s.failed = make_error_code(rv == NGHTTP2_ERR_FLOODED ? h2_error::enhance_your_calm
+                                                             : h2_error::internal_error);
     if (s.out.empty())
         return {};
     s.out_buffer = net::const_buffer(s.out.data(), s.out.size());

@@ -67,7 +67,8 @@ TEST_F(HttpsExchange, VerifiedRequestOverTls)
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), trusting_client()};
         auto res = co_await cli.get(url("localhost", "/hello"));
-        EXPECT_EQ(co_await res.body(), "https HTTP/1.1");
+        // ALPN: the client offers h2 and the server prefers it.
+        EXPECT_EQ(co_await res.body(), "https HTTP/2");
         std::string big(300'000, 'z');
         auto echoed = co_await cli.post(url("127.0.0.1", "/echo"), big, "application/octet-stream");
         EXPECT_EQ(co_await echoed.body(), big);
@@ -104,6 +105,23 @@ TEST_F(HttpsExchange, WrongHostNameIsRefused)
     });
 }
 
+TEST_F(HttpsExchange, AlpnFallsBackToHttp1WhenTheServerHasNoH2)
+{
+    auto cfg = tls_server_config(cert);
+    cfg.enable_http2 = false;
+    server h1_only{io.get_executor(), cfg};
+    h1_only.route("GET", "/v", [](request& req, response& res) -> net::awaitable<void> {
+        co_await res.send(status::ok, http::to_string(req.version()));
+    });
+    auto p = h1_only.listen("https://127.0.0.1:0").port();
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor(), trusting_client()}; // offers h2 and http/1.1
+        auto res = co_await cli.get("https://localhost:" + std::to_string(p) + "/v");
+        EXPECT_EQ(res.version(), http::version::http1_1);
+        EXPECT_EQ(co_await res.body(), "HTTP/1.1");
+    });
+}
+
 TEST_F(HttpsExchange, InsecureModeSkipsVerificationOnlyWhenAsked)
 {
     run(io, [&]() -> net::awaitable<void> {
@@ -126,7 +144,7 @@ TEST_F(HttpsExchange, SecondConnectionResumesTheSession)
         co_await first.body();
         cli.close_idle(); // force a new TLS connection for the next request
         auto second = co_await cli.get(url("localhost", "/hello"));
-        EXPECT_EQ(co_await second.body(), "https HTTP/1.1");
+        EXPECT_EQ(co_await second.body(), "https HTTP/2");
         EXPECT_EQ(cli.connections_opened(), 2u);
         EXPECT_EQ(cli.tls_sessions_resumed(), 1u);
     });

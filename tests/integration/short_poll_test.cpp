@@ -4,6 +4,7 @@
 // polls cost a 304 with no body, errors back off, stop() ends it.
 
 #include "test_support.hpp"
+#include "transports.hpp"
 
 #include <strata/client.hpp>
 #include <strata/conditional.hpp>
@@ -51,16 +52,26 @@ struct scoreboard {
     }
 };
 
-TEST(ShortPoll, DeliversOnlyChangesAndUnchangedPollsCost304)
+class ShortPoll : public ::testing::TestWithParam<test::transport> {
+protected:
+    std::string url(const net::ip::tcp::endpoint& ep, std::string_view path) const
+    {
+        return GetParam().scheme() + "://127.0.0.1:" + std::to_string(ep.port()) + std::string(path);
+    }
+    server_config server_cfg() const { return test::server_config_for(GetParam()); }
+    client_config client_cfg() const { return test::client_config_for(GetParam()); }
+};
+
+TEST_P(ShortPoll, DeliversOnlyChangesAndUnchangedPollsCost304)
 {
     net::io_context io;
-    server srv{io.get_executor()};
+    server srv{io.get_executor(), server_cfg()};
     scoreboard board;
     srv.route("GET", "/score", board.route());
-    auto ep = srv.listen("http://127.0.0.1:0");
+    auto ep = srv.listen(GetParam().scheme() + "://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
-        short_poller poller{cli, "http://127.0.0.1:" + std::to_string(ep.port()) + "/score", config(20ms)};
+        client cli{io.get_executor(), client_cfg()};
+        short_poller poller{cli, url(ep, "/score"), config(20ms)};
         auto first = co_await poller.async_next();
         EXPECT_EQ(first.body, "0-0");
         EXPECT_FALSE(first.etag.empty());
@@ -76,17 +87,17 @@ TEST(ShortPoll, DeliversOnlyChangesAndUnchangedPollsCost304)
     });
 }
 
-TEST(ShortPoll, ErrorsBackOffAndRecover)
+TEST_P(ShortPoll, ErrorsBackOffAndRecover)
 {
     net::io_context io;
-    server srv{io.get_executor()};
+    server srv{io.get_executor(), server_cfg()};
     scoreboard board;
     board.fail_next = 3;
     srv.route("GET", "/score", board.route());
-    auto ep = srv.listen("http://127.0.0.1:0");
+    auto ep = srv.listen(GetParam().scheme() + "://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
-        short_poller poller{cli, "http://127.0.0.1:" + std::to_string(ep.port()) + "/score",
+        client cli{io.get_executor(), client_cfg()};
+        short_poller poller{cli, url(ep, "/score"),
                             config(10ms, 40ms)};
         auto start = std::chrono::steady_clock::now();
         auto first = co_await poller.async_next();
@@ -99,16 +110,16 @@ TEST(ShortPoll, ErrorsBackOffAndRecover)
     });
 }
 
-TEST(ShortPoll, StopEndsAPendingPoll)
+TEST_P(ShortPoll, StopEndsAPendingPoll)
 {
     net::io_context io;
-    server srv{io.get_executor()};
+    server srv{io.get_executor(), server_cfg()};
     scoreboard board;
     srv.route("GET", "/score", board.route());
-    auto ep = srv.listen("http://127.0.0.1:0");
+    auto ep = srv.listen(GetParam().scheme() + "://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
-        short_poller poller{cli, "http://127.0.0.1:" + std::to_string(ep.port()) + "/score", config(10s)};
+        client cli{io.get_executor(), client_cfg()};
+        short_poller poller{cli, url(ep, "/score"), config(10s)};
         co_await poller.async_next();
         net::steady_timer later{io, 50ms};
         later.async_wait([&](error_code) { poller.stop(); });
@@ -117,5 +128,7 @@ TEST(ShortPoll, StopEndsAPendingPoll)
         EXPECT_EQ(ec, error::shutting_down);
     });
 }
+
+INSTANTIATE_TEST_SUITE_P(Versions, ShortPoll, test::all_transports(), test::transport_name);
 
 } // namespace

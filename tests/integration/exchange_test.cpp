@@ -1,9 +1,12 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 //
-// strata client <-> strata server on loopback over HTTP/1.1: the
-// request/response pattern, bodies both ways, keep-alive and pooling.
+// strata client <-> strata server on loopback: the request/response
+// pattern, bodies both ways, keep-alive, pooling and multiplexing. Every
+// test runs on HTTP/1.1 and HTTP/2, each over TCP and over TLS, with the
+// same handlers and the same client calls (DESIGN.md rule 4).
 
 #include "test_support.hpp"
+#include "transports.hpp"
 
 #include <strata/client.hpp>
 #include <strata/conditional.hpp>
@@ -20,8 +23,16 @@ using test::run;
 
 namespace {
 
-class Http1Exchange : public ::testing::Test {
+using test::transport;
+
+class Exchange : public ::testing::TestWithParam<transport> {
 protected:
+    /// A client that speaks the version under test: ALPN offers h2 or
+    /// not on TLS; prior knowledge decides on TCP.
+    client_config client_cfg() const { return test::client_config_for(GetParam()); }
+    bool h2() const { return GetParam().h2(); }
+    std::string scheme() const { return GetParam().scheme(); }
+
     void SetUp() override
     {
         srv.route("GET", "/hello", [](request&, response& res) -> net::awaitable<void> {
@@ -53,24 +64,24 @@ protected:
             throw std::runtime_error("handler bug");
             co_return;
         });
-        endpoint = srv.listen("http://127.0.0.1:0");
-        base = "http://127.0.0.1:" + std::to_string(endpoint.port());
+        endpoint = srv.listen(scheme() + "://127.0.0.1:0");
+        base = scheme() + "://127.0.0.1:" + std::to_string(endpoint.port());
     }
 
     static inline error_code ignored;
     net::io_context io;
-    server srv{io.get_executor()};
+    server srv{io.get_executor(), test::server_config_for(GetParam())};
     net::ip::tcp::endpoint endpoint;
     std::string base;
 };
 
-TEST_F(Http1Exchange, GetReturnsBodyAndVersion)
+TEST_P(Exchange, GetReturnsBodyAndVersion)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         auto res = co_await cli.get(base + "/hello");
         EXPECT_EQ(res.status(), 200u);
-        EXPECT_EQ(res.version(), http::version::http1_1);
+        EXPECT_EQ(res.version(), GetParam().version);
         EXPECT_EQ(res.header("Content-Type"), "text/plain; charset=utf-8");
         EXPECT_EQ(res.header("Server"), "strata");
         EXPECT_TRUE(res.header("Date").has_value());
@@ -78,25 +89,25 @@ TEST_F(Http1Exchange, GetReturnsBodyAndVersion)
     });
 }
 
-TEST_F(Http1Exchange, PostEchoesBodyWithContentLength)
+TEST_P(Exchange, PostEchoesBodyWithContentLength)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         std::string big(100'000, 'x');
         for (std::size_t i = 0; i < big.size(); ++i)
             big[i] = static_cast<char>('a' + i % 26);
         auto res = co_await cli.post(base + "/echo", big, "text/plain");
         EXPECT_EQ(res.status(), 200u);
-        EXPECT_EQ(res.header("X-Version"), "HTTP/1.1");
+        EXPECT_EQ(res.header("X-Version"), http::to_string(GetParam().version));
         EXPECT_EQ(res.header("Content-Length"), std::to_string(big.size()));
         EXPECT_EQ(co_await res.body(), big);
     });
 }
 
-TEST_F(Http1Exchange, StreamedUploadIsChunked)
+TEST_P(Exchange, StreamedUploadIsChunked)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         client_request req;
         req.method = "POST";
         req.url = base + "/echo";
@@ -115,10 +126,10 @@ TEST_F(Http1Exchange, StreamedUploadIsChunked)
     });
 }
 
-TEST_F(Http1Exchange, ExpectContinueSendsBodyAfter100)
+TEST_P(Exchange, ExpectContinueSendsBodyAfter100)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         client_request req;
         req.method = "POST";
         req.url = base + "/echo";
@@ -134,12 +145,16 @@ TEST_F(Http1Exchange, ExpectContinueSendsBodyAfter100)
     });
 }
 
-TEST_F(Http1Exchange, StreamedResponseWithTrailers)
+TEST_P(Exchange, StreamedResponseWithTrailers)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         auto res = co_await cli.get(base + "/stream?n=4");
-        EXPECT_EQ(res.header("Transfer-Encoding"), "chunked");
+        // Chunked framing on HTTP/1.1; HTTP/2 frames bodies itself and forbids the field.
+        if (h2())
+            EXPECT_FALSE(res.header("Transfer-Encoding").has_value());
+        else
+            EXPECT_EQ(res.header("Transfer-Encoding"), "chunked");
         std::string all;
         char buf[5];
         for (;;) {
@@ -153,10 +168,10 @@ TEST_F(Http1Exchange, StreamedResponseWithTrailers)
     });
 }
 
-TEST_F(Http1Exchange, KeepAliveReusesOneConnection)
+TEST_P(Exchange, KeepAliveReusesOneConnection)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         for (int i = 0; i < 5; ++i) {
             auto res = co_await cli.get(base + "/hello");
             EXPECT_EQ(co_await res.body(), "hello\n");
@@ -166,14 +181,14 @@ TEST_F(Http1Exchange, KeepAliveReusesOneConnection)
     });
 }
 
-TEST_F(Http1Exchange, PoolHoldsAtMostConfiguredConnectionsPerOrigin)
+TEST_P(Exchange, PoolHoldsAtMostConfiguredConnectionsPerOrigin)
 {
     srv.route("GET", "/slow", [](request&, response& res) -> net::awaitable<void> {
         co_await test::sleep_for(50ms);
         co_await res.send(status::ok, "slow");
     });
     run(io, [&]() -> net::awaitable<void> {
-        client_config cfg;
+        client_config cfg = client_cfg();
         cfg.max_connections_per_origin = 2;
         client cli{io.get_executor(), cfg};
         int done = 0;
@@ -187,15 +202,16 @@ TEST_F(Http1Exchange, PoolHoldsAtMostConfiguredConnectionsPerOrigin)
             net::co_spawn(ex, one(), net::detached);
         while (done < 8)
             co_await test::sleep_for(10ms);
-        EXPECT_EQ(cli.connections_opened(), 2u);
-        // Two connections, four rounds of 50 ms: the pool queued the rest.
+        // HTTP/1.1: two connections, four rounds of 50 ms, the pool queued the
+        // rest. HTTP/2: one connection carries all eight at once.
+        EXPECT_EQ(cli.connections_opened(), h2() ? 1u : 2u);
     });
 }
 
-TEST_F(Http1Exchange, HeadHasHeadersButNoBody)
+TEST_P(Exchange, HeadHasHeadersButNoBody)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         client_request req;
         req.method = "HEAD";
         req.url = base + "/hello";
@@ -211,10 +227,10 @@ TEST_F(Http1Exchange, HeadHasHeadersButNoBody)
     });
 }
 
-TEST_F(Http1Exchange, RouterParamsNotFoundAndMethodNotAllowed)
+TEST_P(Exchange, RouterParamsNotFoundAndMethodNotAllowed)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         auto res = co_await cli.get(base + "/users/42/files/a/b%20c.txt");
         EXPECT_EQ(co_await res.body(), "42|a/b c.txt");
         auto missing = co_await cli.get(base + "/nope");
@@ -227,10 +243,10 @@ TEST_F(Http1Exchange, RouterParamsNotFoundAndMethodNotAllowed)
     });
 }
 
-TEST_F(Http1Exchange, HandlerExceptionBecomes500AndConnectionSurvives)
+TEST_P(Exchange, HandlerExceptionBecomes500AndConnectionSurvives)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         auto res = co_await cli.get(base + "/throws");
         EXPECT_EQ(res.status(), 500u);
         co_await res.body();
@@ -240,16 +256,16 @@ TEST_F(Http1Exchange, HandlerExceptionBecomes500AndConnectionSurvives)
     });
 }
 
-TEST_F(Http1Exchange, PeerAddressIsVisibleToHandlers)
+TEST_P(Exchange, PeerAddressIsVisibleToHandlers)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         auto res = co_await cli.get(base + "/peer");
         EXPECT_EQ(co_await res.body(), "127.0.0.1");
     });
 }
 
-TEST_F(Http1Exchange, RedirectsAreFollowedWhenAsked)
+TEST_P(Exchange, RedirectsAreFollowedWhenAsked)
 {
     srv.route("POST", "/old", [](request&, response& res) -> net::awaitable<void> {
         res.set_header("Location", "/hello");
@@ -260,7 +276,7 @@ TEST_F(Http1Exchange, RedirectsAreFollowedWhenAsked)
         co_await res.send(status::found);
     });
     run(io, [&]() -> net::awaitable<void> {
-        client_config cfg;
+        client_config cfg = client_cfg();
         cfg.follow_redirects = true;
         cfg.max_redirects = 3;
         client cli{io.get_executor(), cfg};
@@ -276,7 +292,7 @@ TEST_F(Http1Exchange, RedirectsAreFollowedWhenAsked)
     });
 }
 
-TEST_F(Http1Exchange, ConditionalGetAnswers304)
+TEST_P(Exchange, ConditionalGetAnswers304)
 {
     srv.route("GET", "/doc", [](request& req, response& res) -> net::awaitable<void> {
         std::string doc = "version 1";
@@ -288,7 +304,7 @@ TEST_F(Http1Exchange, ConditionalGetAnswers304)
             co_await res.send(status::ok, doc);
     });
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         auto first = co_await cli.get(base + "/doc");
         auto tag = std::string(first.header("ETag").value_or(""));
         EXPECT_EQ(co_await first.body(), "version 1");
@@ -302,23 +318,24 @@ TEST_F(Http1Exchange, ConditionalGetAnswers304)
     });
 }
 
-TEST_F(Http1Exchange, ListensOnIpv6Loopback)
+TEST_P(Exchange, ListensOnIpv6Loopback)
 {
-    auto ep6 = srv.listen("http://[::1]:0");
+    auto ep6 = srv.listen(scheme() + "://[::1]:0");
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
-        auto res = co_await cli.get("http://[::1]:" + std::to_string(ep6.port()) + "/peer");
+        client cli{io.get_executor(), client_cfg()};
+        auto res = co_await cli.get(scheme() + "://[::1]:" + std::to_string(ep6.port()) + "/peer");
+        EXPECT_EQ(res.version(), GetParam().version);
         EXPECT_EQ(co_await res.body(), "::1");
     });
 }
 
-TEST_F(Http1Exchange, ConnectionRefusedIsAnError)
+TEST_P(Exchange, ConnectionRefusedIsAnError)
 {
     run(io, [&]() -> net::awaitable<void> {
         net::ip::tcp::acceptor probe{io, {net::ip::address_v4::loopback(), 0}};
         auto port = probe.local_endpoint().port();
         probe.close();
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         error_code ec;
         client_request req;
         req.url = "http://127.0.0.1:" + std::to_string(port) + "/";
@@ -327,10 +344,10 @@ TEST_F(Http1Exchange, ConnectionRefusedIsAnError)
     });
 }
 
-TEST_F(Http1Exchange, CallbackAndFutureTokensWork)
+TEST_P(Exchange, CallbackAndFutureTokensWork)
 {
     std::string via_callback;
-    client cli{io.get_executor()};
+    client cli{io.get_executor(), client_cfg()};
     cli.get(base + "/hello", [&](error_code ec, client_response res) {
         EXPECT_FALSE(ec);
         via_callback = std::to_string(res.status());
@@ -340,7 +357,7 @@ TEST_F(Http1Exchange, CallbackAndFutureTokensWork)
     EXPECT_EQ(via_callback, "200");
 }
 
-TEST_F(Http1Exchange, NoContentAndNotModifiedCarryNoLength)
+TEST_P(Exchange, NoContentAndNotModifiedCarryNoLength)
 {
     srv.route("DELETE", "/thing",
               [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::no_content); });
@@ -352,7 +369,7 @@ TEST_F(Http1Exchange, NoContentAndNotModifiedCarryNoLength)
         co_await res.send(status::not_modified);
     });
     run(io, [&]() -> net::awaitable<void> {
-        client cli{io.get_executor()};
+        client cli{io.get_executor(), client_cfg()};
         client_request del;
         del.method = "DELETE";
         del.url = base + "/thing";
@@ -371,37 +388,39 @@ TEST_F(Http1Exchange, NoContentAndNotModifiedCarryNoLength)
     });
 }
 
-TEST_F(Http1Exchange, OversizedResponseBodyIsRefusedAndItsConnectionDropped)
+TEST_P(Exchange, OversizedResponseBodyIsRefusedAndItsConnectionDropped)
 {
     run(io, [&]() -> net::awaitable<void> {
-        client_config cfg;
+        client_config cfg = client_cfg();
         cfg.max_body_bytes = 1000;
         client cli{io.get_executor(), cfg};
         auto res = co_await cli.post(base + "/echo", std::string(100'000, 'b'), "text/plain");
         error_code ec;
         co_await res.body(ec);
         EXPECT_EQ(ec, error::body_too_large);
-        // The half-read connection was closed, not pooled: the next request opens another.
+        // HTTP/1.1: the half-read connection was closed, not pooled, and the
+        // next request opens another. HTTP/2: only the stream was reset.
         auto next = co_await cli.get(base + "/hello");
         EXPECT_EQ(co_await next.body(), "hello\n");
-        EXPECT_FALSE(next.reused_connection());
-        EXPECT_EQ(cli.connections_opened(), 2u);
+        EXPECT_EQ(next.reused_connection(), h2());
+        EXPECT_EQ(cli.connections_opened(), h2() ? 1u : 2u);
     });
 }
 
-TEST(Http1Lifetime, RunReturnsWhileOnlyIdlePooledConnectionsRemain)
+TEST_P(Exchange, RunReturnsWhileOnlyIdlePooledConnectionsRemain)
 {
     net::io_context io;
-    auto srv = std::make_unique<server>(io.get_executor());
+    auto srv = std::make_unique<server>(io.get_executor(), test::server_config_for(GetParam()));
     srv->route("GET", "/",
                [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::ok, "x"); });
-    auto port = srv->listen("http://127.0.0.1:0").port();
-    client cli{io.get_executor()};
+    auto port = srv->listen(scheme() + "://127.0.0.1:0").port();
+    client cli{io.get_executor(), client_cfg()};
     bool fetched = false;
     net::co_spawn(
         io,
         [&]() -> net::awaitable<void> {
-            auto res = co_await cli.get("http://127.0.0.1:" + std::to_string(port) + "/");
+            auto res = co_await cli.get(scheme() + "://127.0.0.1:" + std::to_string(port) + "/");
+            EXPECT_EQ(res.version(), GetParam().version);
             fetched = co_await res.body() == "x";
             srv->shutdown(); // the server's side ends; the client's connection stays pooled
         },
@@ -412,5 +431,7 @@ TEST(Http1Lifetime, RunReturnsWhileOnlyIdlePooledConnectionsRemain)
     EXPECT_TRUE(io.stopped()) << "run() did not return: something of the client kept the executor busy";
     EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
+
+INSTANTIATE_TEST_SUITE_P(Versions, Exchange, test::all_transports(), test::transport_name);
 
 } // namespace
