@@ -131,7 +131,8 @@ inline std::uint16_t get_u16(std::string_view s, std::size_t at = 0)
 {
     if (s.size() < at + 2)
         throw std::out_of_range("h2 frame payload too short for a 16-bit field");
-    return static_cast<std::uint16_t>(static_cast<unsigned char>(s[at]) << 8 | static_cast<unsigned char>(s[at + 1]));
+    return static_cast<std::uint16_t>(static_cast<unsigned char>(s[at]) << 8 |
+                                      static_cast<unsigned char>(s[at + 1]));
 }
 
 /// Decodes hex digits, ignoring spaces and newlines: "8286 8441" -> 4 bytes.
@@ -247,7 +248,8 @@ inline std::string preface()
 
 /// Any frame: 24-bit length, type, flags, 31-bit stream id (RFC 9113 §4.1).
 /// The payload may be longer than a peer's SETTINGS_MAX_FRAME_SIZE on purpose.
-inline std::string frame(std::uint8_t frame_type, std::uint8_t flags, std::uint32_t stream, std::string_view payload)
+inline std::string frame(std::uint8_t frame_type, std::uint8_t flags, std::uint32_t stream,
+                         std::string_view payload)
 {
     if (payload.size() > 0xffffff)
         throw std::length_error("h2 frame payload over 2^24-1 bytes");
@@ -297,14 +299,16 @@ inline std::string headers_block(std::uint32_t stream, std::string_view block,
 
 /// HEADERS with the fields encoded as literals (pseudo-fields included, in
 /// the order given).
-inline std::string headers(std::uint32_t stream, const field_list& fields, std::uint8_t flags = flag::end_headers)
+inline std::string headers(std::uint32_t stream, const field_list& fields,
+                           std::uint8_t flags = flag::end_headers)
 {
     return headers_block(stream, hpack::encode(fields), flags);
 }
 
 /// HEADERS with the PRIORITY flag's fields (RFC 9113 §6.2, deprecated but legal).
-inline std::string headers_with_priority(std::uint32_t stream, const field_list& fields, std::uint32_t depends_on,
-                                         std::uint8_t weight, std::uint8_t flags = flag::end_headers)
+inline std::string headers_with_priority(std::uint32_t stream, const field_list& fields,
+                                         std::uint32_t depends_on, std::uint8_t weight,
+                                         std::uint8_t flags = flag::end_headers)
 {
     std::string payload;
     put_u32(payload, depends_on & 0x7fffffff);
@@ -313,7 +317,8 @@ inline std::string headers_with_priority(std::uint32_t stream, const field_list&
     return frame(type::headers, static_cast<std::uint8_t>(flags | flag::priority), stream, payload);
 }
 
-inline std::string continuation(std::uint32_t stream, std::string_view block, std::uint8_t flags = flag::end_headers)
+inline std::string continuation(std::uint32_t stream, std::string_view block,
+                                std::uint8_t flags = flag::end_headers)
 {
     return frame(type::continuation, flags, stream, block);
 }
@@ -346,7 +351,8 @@ inline std::string response(std::uint32_t stream, unsigned status, bool end_stre
 {
     field_list f{{":status", std::to_string(status)}};
     f.insert(f.end(), extra.begin(), extra.end());
-    return headers(stream, f, static_cast<std::uint8_t>(flag::end_headers | (end_stream ? flag::end_stream : 0)));
+    return headers(stream, f,
+                   static_cast<std::uint8_t>(flag::end_headers | (end_stream ? flag::end_stream : 0)));
 }
 
 /// DATA (RFC 9113 §6.1); a non-zero `pad` adds PADDED and that many padding
@@ -421,7 +427,8 @@ class frame_reader {
 public:
     /// expect_preface: the stream starts with the client preface (a server's
     /// view of its input); it is checked and skipped.
-    explicit frame_reader(bool expect_preface = false) : preface_left_(expect_preface ? preface().size() : 0) {}
+    explicit frame_reader(bool expect_preface = false) : preface_left_(expect_preface ? preface().size() : 0)
+    {}
 
     void feed(std::string_view bytes) { buffer_.append(bytes); }
 
@@ -437,7 +444,9 @@ public:
         }
         if (buffer_.size() < frame_header_size)
             return std::nullopt;
-        auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(buffer_[i])); };
+        auto b = [&](std::size_t i) {
+            return static_cast<std::uint32_t>(static_cast<unsigned char>(buffer_[i]));
+        };
         const std::size_t length = b(0) << 16 | b(1) << 8 | b(2);
         if (buffer_.size() < frame_header_size + length)
             return std::nullopt;
@@ -586,8 +595,9 @@ inline const parsed_frame* find(const std::vector<parsed_frame>& frames, std::ui
 
 inline std::string type_name(std::uint8_t t)
 {
-    static constexpr const char* names[] = {"DATA",    "HEADERS", "PRIORITY",      "RST_STREAM",  "SETTINGS",
-                                            "PUSH_PROMISE", "PING", "GOAWAY", "WINDOW_UPDATE", "CONTINUATION"};
+    static constexpr const char* names[] = {"DATA",          "HEADERS",      "PRIORITY", "RST_STREAM",
+                                            "SETTINGS",      "PUSH_PROMISE", "PING",     "GOAWAY",
+                                            "WINDOW_UPDATE", "CONTINUATION"};
     return t < std::size(names) ? names[t] : "UNKNOWN(" + std::to_string(t) + ")";
 }
 
@@ -675,16 +685,14 @@ public:
         throw std::invalid_argument("header block without END_HEADERS");
     }
 
-    /// Decodes every header block in `frames`, in order: (stream, fields).
+    /// Decodes every HEADERS block in `frames`, in order: (stream, fields).
+    /// (Pushes are refused by strata's client, so PUSH_PROMISE is not handled.)
     std::vector<std::pair<std::uint32_t, field_list>> decode_all(const std::vector<parsed_frame>& frames)
     {
         std::vector<std::pair<std::uint32_t, field_list>> out;
         for (std::size_t i = 0; i < frames.size(); ++i)
-            if (frames[i].type == type::headers || frames[i].type == type::push_promise) {
-                if (frames[i].type == type::push_promise)
-                    throw std::invalid_argument("PUSH_PROMISE decoding not supported");
+            if (frames[i].type == type::headers)
                 out.emplace_back(frames[i].stream, decode(frames, i));
-            }
         return out;
     }
 

@@ -21,8 +21,8 @@ namespace {
 
 using namespace strata;
 namespace h2 = strata::test::h2;
-using http2::role;
 using h2::field_list;
+using http2::role;
 
 /// An event copied out of the codec, so it outlives the views it came with.
 struct seen {
@@ -263,7 +263,8 @@ struct raw_server {
         return h2::find(frames, h2::type::goaway);
     }
 
-    void respond(http::stream_id stream, unsigned status, bool end_stream, std::span<const http::field_view> f = {})
+    void respond(http::stream_id stream, unsigned status, bool end_stream,
+                 std::span<const http::field_view> f = {})
     {
         error_code ec;
         c.submit_headers(stream, http2::response_head{status, f}, end_stream, ec);
@@ -303,7 +304,8 @@ struct raw_client {
     {
         error_code ec;
         auto id = c.next_stream_id();
-        c.submit_headers(id, http2::request_head{method, "https", "example.com", path, {}, f}, end_stream, ec);
+        c.submit_headers(id, http2::request_head{method, "https", "example.com", path, {}, f}, end_stream,
+                         ec);
         EXPECT_FALSE(ec) << ec.message();
         return id;
     }
@@ -320,8 +322,7 @@ struct pair {
 
     explicit pair(http2::config client_cfg = {}, http2::config server_cfg = {})
         : client(role::client, client_cfg), server(role::server, server_cfg)
-    {
-    }
+    {}
 
     /// Moves bytes both ways until neither side has anything to say.
     void pump(std::size_t piece = std::numeric_limits<std::size_t>::max())
@@ -775,7 +776,8 @@ TEST(Http2Exchange, ExtendedConnectWhenTheServerAllowsIt)
     ASSERT_TRUE(p.client.peer_enable_connect_protocol());
     p.clear();
     const http::field_view f[] = {{"sec-websocket-version", "13"}};
-    auto id = p.request(http2::request_head{"CONNECT", "https", "example.com", "/chat", "websocket", f}, false);
+    auto id =
+        p.request(http2::request_head{"CONNECT", "https", "example.com", "/chat", "websocket", f}, false);
     p.pump();
     ASSERT_EQ(p.server_events.size(), 1u) << describe(p.server_events);
     const auto& h = p.server_events[0];
@@ -826,10 +828,17 @@ TEST(Http2Client, ConnectionSpecificFieldsAreDroppedAndNamesLowercased)
     raw_client c;
     c.handshake();
     const http::field_view f[] = {
-        {"Connection", "keep-alive"}, {"Keep-Alive", "timeout=5"}, {"Transfer-Encoding", "chunked"},
-        {"Upgrade", "h2c"},           {"Proxy-Connection", "x"},   {"Host", "other.example"},
-        {"TE", "gzip"},               {"te", "trailers"},          {"X-Custom-Header", "MixedCase Value"},
-        {":bogus", "dropped"},        {"Accept", "*/*"},
+        {"Connection", "keep-alive"},
+        {"Keep-Alive", "timeout=5"},
+        {"Transfer-Encoding", "chunked"},
+        {"Upgrade", "h2c"},
+        {"Proxy-Connection", "x"},
+        {"Host", "other.example"},
+        {"TE", "gzip"},
+        {"te", "trailers"},
+        {"X-Custom-Header", "MixedCase Value"},
+        {":bogus", "dropped"},
+        {"Accept", "*/*"},
     };
     auto id = c.request("GET", "/path", true, f);
     auto out = c.read();
@@ -837,15 +846,16 @@ TEST(Http2Client, ConnectionSpecificFieldsAreDroppedAndNamesLowercased)
     ASSERT_NE(hf, nullptr) << h2::describe(out);
     EXPECT_TRUE(hf->has(h2::flag::end_stream | h2::flag::end_headers));
     h2::hpack_decoder d;
-    EXPECT_EQ(d.decode(out, static_cast<std::size_t>(hf - out.data())), (field_list{
-                                                                            {":method", "GET"},
-                                                                            {":scheme", "https"},
-                                                                            {":path", "/path"},
-                                                                            {":authority", "example.com"},
-                                                                            {"te", "trailers"},
-                                                                            {"x-custom-header", "MixedCase Value"},
-                                                                            {"accept", "*/*"},
-                                                                        }));
+    EXPECT_EQ(d.decode(out, static_cast<std::size_t>(hf - out.data())),
+              (field_list{
+                  {":method", "GET"},
+                  {":scheme", "https"},
+                  {":path", "/path"},
+                  {":authority", "example.com"},
+                  {"te", "trailers"},
+                  {"x-custom-header", "MixedCase Value"},
+                  {"accept", "*/*"},
+              }));
 }
 
 TEST(Http2Server, ResponseFieldsAreCleanedToo)
@@ -853,15 +863,21 @@ TEST(Http2Server, ResponseFieldsAreCleanedToo)
     raw_server s;
     s.handshake();
     s.send(h2::request(1, "GET", "/"));
-    const http::field_view f[] = {{"Connection", "close"}, {"Content-Type", "text/html"}, {"Transfer-Encoding", "chunked"},
-                                  {"Set-Cookie", "a=1"}, {"set-cookie", "b=2"}};
+    const http::field_view f[] = {{"Connection", "close"},
+                                  {"Content-Type", "text/html"},
+                                  {"Transfer-Encoding", "chunked"},
+                                  {"Set-Cookie", "a=1"},
+                                  {"set-cookie", "b=2"}};
     s.respond(1, 200, true, f);
     auto out = s.read();
     auto* hf = h2::find(out, h2::type::headers, 1);
     ASSERT_NE(hf, nullptr) << h2::describe(out);
     h2::hpack_decoder d;
     EXPECT_EQ(d.decode(out, static_cast<std::size_t>(hf - out.data())),
-              (field_list{{":status", "200"}, {"content-type", "text/html"}, {"set-cookie", "a=1"}, {"set-cookie", "b=2"}}));
+              (field_list{{":status", "200"},
+                          {"content-type", "text/html"},
+                          {"set-cookie", "a=1"},
+                          {"set-cookie", "b=2"}}));
     EXPECT_TRUE(hf->has(h2::flag::end_stream));
 }
 
@@ -886,7 +902,8 @@ TEST(Http2FlowControl, TinyStreamWindowHoldsTheSenderUntilTheReceiverConsumes)
     // Without consume() the window stays shut, however long we wait.
     p.pump();
     EXPECT_EQ(p.client.pending_output(id), 84u);
-    EXPECT_TRUE(h2::of_type(p.server_frames, h2::type::window_update, 1).empty()) << h2::describe(p.server_frames);
+    EXPECT_TRUE(h2::of_type(p.server_frames, h2::type::window_update, 1).empty())
+        << h2::describe(p.server_frames);
 
     std::size_t received = 16;
     for (int round = 0; round < 10 && received < body.size(); ++round) {
@@ -1062,11 +1079,35 @@ TEST(Http2Client, SubmitResetWritesRstStream)
     raw_client c;
     c.handshake();
     auto id = c.request("POST", "/", false);
-    c.c.submit_reset(id, http2::error::cancel);
     auto out = c.read();
+    ASSERT_NE(h2::find(out, h2::type::headers, static_cast<std::uint32_t>(id)), nullptr) << h2::describe(out);
+    c.c.submit_reset(id, http2::error::cancel);
+    out = c.read();
     auto* rst = h2::find(out, h2::type::rst_stream, static_cast<std::uint32_t>(id));
     ASSERT_NE(rst, nullptr) << h2::describe(out);
     EXPECT_EQ(h2::rst_stream_code(*rst), h2::code::cancel);
+    EXPECT_EQ(c.c.active_streams(), 0u);
+}
+
+TEST(Http2Client, ResetBeforeTheRequestIsWrittenSendsNothing)
+{
+    raw_client c;
+    c.handshake();
+    auto id = c.request("POST", "/", false);
+    EXPECT_EQ(c.c.active_streams(), 1u);
+    c.c.submit_reset(id, http2::error::cancel);
+    // The stream never reached the wire: the server never hears of it.
+    auto out = c.read();
+    EXPECT_TRUE(out.empty()) << h2::describe(out);
+    EXPECT_EQ(c.c.active_streams(), 0u);
+    ASSERT_EQ(c.events.size(), 0u) << describe(c.events);
+    std::vector<seen> events;
+    while (auto e = c.c.poll_event())
+        events.push_back(copy(*e));
+    ASSERT_EQ(events.size(), 1u) << describe(events);
+    EXPECT_EQ(events[0].kind, "reset");
+    EXPECT_EQ(events[0].code, http2::error::cancel);
+    EXPECT_TRUE(c.c.can_open_stream());
 }
 
 TEST(Http2Client, GoawayIsAGoawayEventAndStopsNewStreams)
@@ -1090,7 +1131,8 @@ TEST(Http2Client, GoawayIsAGoawayEventAndStopsNewStreams)
     EXPECT_EQ(c.events[1].kind, "headers");
     EXPECT_EQ(c.events[1].status, 200u);
     error_code ec;
-    c.c.submit_headers(c.c.next_stream_id(), http2::request_head{"GET", "https", "example.com", "/", {}, {}}, true, ec);
+    c.c.submit_headers(c.c.next_stream_id(), http2::request_head{"GET", "https", "example.com", "/", {}, {}},
+                       true, ec);
     EXPECT_TRUE(ec);
 }
 
@@ -1152,22 +1194,45 @@ TEST(Http2Connection, MaxConcurrentStreamsFillsTheClient)
     (void)b;
 }
 
-TEST(Http2Server, StreamsOverTheLimitAreRefused)
+TEST(Http2Server, StreamsOverTheLimitBeforeSettingsAckAreRefused)
 {
+    // A client may open streams before it has seen our SETTINGS: the excess
+    // is refused (RFC 9113 §5.1.2), and the client may retry it.
+    http2::config cfg;
+    cfg.max_concurrent_streams = 2;
+    raw_server s{cfg};
+    s.send(h2::preface() + h2::settings() + h2::request(1, "GET", "/") + h2::request(3, "GET", "/") +
+           h2::request(5, "GET", "/"));
+    auto out = s.read();
+    auto* rst = h2::find(out, h2::type::rst_stream, 5);
+    ASSERT_NE(rst, nullptr) << h2::describe(out);
+    EXPECT_EQ(h2::rst_stream_code(*rst), h2::code::refused_stream);
+    EXPECT_EQ(h2::find(out, h2::type::goaway), nullptr);
+    EXPECT_EQ(of_kind(s.events, "headers").size(), 2u) << describe(s.events);
+    // The connection goes on.
+    s.send(h2::settings_ack());
+    s.respond(1, 204, true);
+    out = s.read();
+    EXPECT_NE(h2::find(out, h2::type::headers, 1), nullptr) << h2::describe(out);
+    EXPECT_FALSE(s.c.error());
+}
+
+TEST(Http2Server, StreamsOverAnAcknowledgedLimitEndTheConnection)
+{
+    // Once the client has acknowledged the limit, nghttp2 makes a stream over
+    // it a connection error (RFC 9113 §5.1.2 allows a stream error; nghttp2
+    // is stricter, and strata keeps its answer).
     http2::config cfg;
     cfg.max_concurrent_streams = 2;
     raw_server s{cfg};
     s.handshake();
     s.send(h2::request(1, "GET", "/") + h2::request(3, "GET", "/") + h2::request(5, "GET", "/"));
-    auto out = s.read();
-    auto* rst = h2::find(out, h2::type::rst_stream, 5);
-    ASSERT_NE(rst, nullptr) << h2::describe(out);
-    // RFC 9113 §5.1.2: PROTOCOL_ERROR or REFUSED_STREAM; refused lets the client retry.
-    EXPECT_TRUE(h2::rst_stream_code(*rst) == h2::code::refused_stream ||
-                h2::rst_stream_code(*rst) == h2::code::protocol_error)
-        << h2::describe(out);
+    auto* g = s.goaway();
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(h2::goaway_code(*g), h2::code::protocol_error);
+    EXPECT_EQ(h2::goaway_last_stream(*g), 3u);
+    EXPECT_EQ(s.c.error(), http2::error::protocol_error);
     EXPECT_EQ(of_kind(s.events, "headers").size(), 2u) << describe(s.events);
-    EXPECT_EQ(h2::find(out, h2::type::goaway), nullptr);
 }
 
 TEST(Http2Server, StreamIdBelowOneAlreadyOpenedIsAConnectionError)
@@ -1182,6 +1247,38 @@ TEST(Http2Server, StreamIdBelowOneAlreadyOpenedIsAConnectionError)
     EXPECT_EQ(h2::goaway_last_stream(*g), 5u);
     EXPECT_EQ(s.c.error(), http2::error::protocol_error);
     EXPECT_EQ(of_kind(s.events, "headers").size(), 1u) << describe(s.events);
+}
+
+TEST(Http2Server, TrailersOnAStreamWeResetAreNotAnError)
+{
+    // The peer may have sent them before it saw our RST_STREAM (RFC 9113 §5.1).
+    raw_server s;
+    s.handshake();
+    s.send(h2::request(1, "POST", "/", false) + h2::request(3, "GET", "/"));
+    s.c.submit_reset(1, http2::error::cancel);
+    s.read();
+    s.send(h2::headers(1, {{"x-trailer", "1"}}, h2::flag::end_headers | h2::flag::end_stream));
+    s.read();
+    EXPECT_EQ(h2::find(s.frames, h2::type::goaway), nullptr) << h2::describe(s.frames);
+    EXPECT_FALSE(s.c.error());
+    // A new stream still opens.
+    s.events.clear();
+    s.send(h2::request(5, "GET", "/"));
+    EXPECT_EQ(of_kind(s.events, "headers").size(), 1u) << describe(s.events);
+}
+
+TEST(Http2Server, HeadersOnAStreamClosedNormallyIsAConnectionError)
+{
+    raw_server s;
+    s.handshake();
+    s.send(h2::request(1, "GET", "/"));
+    s.respond(1, 204, true);
+    s.read();
+    EXPECT_EQ(s.c.active_streams(), 0u);
+    s.send(h2::request(1, "GET", "/again"));
+    auto* g = s.goaway();
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(h2::goaway_code(*g), h2::code::protocol_error);
 }
 
 TEST(Http2Server, EvenStreamIdFromAClientIsAConnectionError)
@@ -1203,7 +1300,8 @@ struct malformed_case {
 
 TEST(Http2Server, MalformedRequestsAreResetWithProtocolError)
 {
-    const field_list base{{":method", "GET"}, {":scheme", "https"}, {":path", "/"}, {":authority", "example.com"}};
+    const field_list base{
+        {":method", "GET"}, {":scheme", "https"}, {":path", "/"}, {":authority", "example.com"}};
     auto with = [&](field_list extra) {
         auto f = base;
         f.insert(f.end(), extra.begin(), extra.end());
@@ -1228,7 +1326,8 @@ TEST(Http2Server, MalformedRequestsAreResetWithProtocolError)
         {"te other than trailers", with({{"te", "gzip"}})},
         {"newline in a value", with({{"x-split", "a\r\nb"}})},
         {"content-length but no body", with({{"content-length", "5"}})},
-        {"CONNECT with :path", {{":method", "CONNECT"}, {":scheme", "https"}, {":path", "/"}, {":authority", "a:1"}}},
+        {"CONNECT with :path",
+         {{":method", "CONNECT"}, {":scheme", "https"}, {":path", "/"}, {":authority", "a:1"}}},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
@@ -1339,6 +1438,18 @@ TEST(Http2Server, HpackBombEndsTheConnection)
     auto* g = s.goaway();
     ASSERT_NE(g, nullptr);
     EXPECT_EQ(h2::goaway_code(*g), h2::code::enhance_your_calm);
+}
+
+TEST(Http2Server, UndecodableHeaderBlockIsACompressionError)
+{
+    raw_server s;
+    s.handshake();
+    // Index 200 is in neither the static nor the (empty) dynamic table.
+    s.send(h2::headers_block(1, h2::hpack::indexed(200), h2::flag::end_headers | h2::flag::end_stream));
+    auto* g = s.goaway();
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(h2::goaway_code(*g), h2::code::compression_error);
+    EXPECT_EQ(s.c.error(), http2::error::compression_error);
 }
 
 // ---- floods (CVE-2019-9512..9518, CVE-2023-44487, CVE-2024-27316) -------------
