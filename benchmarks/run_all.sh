@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #
-# Builds strata's benchmarks (Release, build-bench/) and runs all three, each
+# Builds strata's benchmarks (Release, build-bench/) and runs all five, each
 # with its peers in the same run, and prints the ratios:
 #   1. parser throughput    strata vs http-parser vs Boost.Beast (Google Benchmark)
 #   2. server throughput    strata vs Beast vs nginx under wrk (req/s and CPU per request)
 #   3. idle connections     server memory per idle keep-alive connection (10,000 of them)
+#   4. HTTP/2 throughput    strata vs nghttpd vs nginx under h2load -c 10 -m 100, h2c and TLS
+#   5. page load            100 resources over HTTP/1.1 (1, 6, 6 x 3 connections) vs HTTP/2
 #
 # usage: benchmarks/run_all.sh [--no-build] [--build-dir DIR] [--quick] [-- run.sh options]
-#   --quick   short runs (parser 0.2 s per case, wrk 3 s, 2,000 idle connections) to check the setup
-# Anything after `--` goes to benchmarks/load/run.sh (see its --help).
+#   --quick   short runs (parser 0.2 s per case, wrk and h2load 3 s, 2,000 idle
+#             connections, 3 page loads) to check the setup
+# Anything after `--` goes to benchmarks/load/run.sh (see its --help); see
+# load/h2load.sh --help and strata_page_load --help to run 4 and 5 alone.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,7 +42,7 @@ if [ $build = 1 ]; then
     cmake -S "$root" -B "$build_dir" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
         -DSTRATA_BUILD_BENCHMARKS=ON -DSTRATA_BUILD_TESTS=OFF -DSTRATA_BUILD_EXAMPLES=OFF -DSTRATA_INSTALL=OFF
     cmake --build "$build_dir" -j"$jobs" --target strata_parser_bench strata_bench_server \
-        strata_bench_beast_server strata_idle_memory
+        strata_bench_beast_server strata_idle_memory strata_page_load
 fi
 
 echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -58,5 +62,20 @@ echo "######## 2 + 3. server throughput and memory per idle connection"
 quick_args=()
 [ $quick = 1 ] && quick_args=(--duration 3 --warmup 1 --idle-connections 2000)
 "$here/load/run.sh" --build-dir "$build_dir" "${quick_args[@]}" "${load_args[@]}"
+
+# (4) HTTP/2 throughput, the same pinning as (2).
+echo
+echo "######## 4. HTTP/2 throughput"
+h2_args=()
+[ $quick = 1 ] && h2_args=(--duration 3 --warmup 1)
+"$here/load/h2load.sh" --build-dir "$build_dir" "${h2_args[@]}"
+
+# (5) Page load: latency-bound (a server-side delay per response), so it
+# is not pinned; server and client threads each get a CPU.
+echo
+echo "######## 5. page load, HTTP/1.1 vs HTTP/2"
+page_args=()
+[ $quick = 1 ] && page_args=(--runs 3)
+"$build_dir/benchmarks/strata_page_load" "${page_args[@]}"
 echo
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -123,6 +123,7 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
             std::unique_lock lock{mutex_};
             auto& p = pools_[origin];
             // An HTTP/2 connection with room for one more stream comes first.
+            bool h2_settling = false;
             for (auto it = p.h2.begin(); it != p.h2.end();) {
                 auto& session = *it;
                 if (!session->usable()) {
@@ -134,6 +135,7 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                     reused = session->used();
                     co_return session->open_stream();
                 }
+                h2_settling = h2_settling || session->awaiting_settings();
                 ++it;
             }
             auto now = clock::now();
@@ -147,7 +149,7 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                 c->close();
                 --p.total;
             }
-            bool wait_for_h2 = p.connecting_h2 > 0 && !p.known_http1;
+            bool wait_for_h2 = (p.connecting_h2 > 0 && !p.known_http1) || h2_settling;
             if (!wait_for_h2 && p.total < cfg_.max_connections_per_origin) {
                 ++p.total;
                 bool maybe_h2 = may_be_http2(u) && !p.known_http1;
@@ -172,6 +174,12 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                         if (auto self = weak.lock()) {
                             std::lock_guard relock{self->mutex_};
                             self->wake_one(self->pools_[origin]);
+                        }
+                    };
+                    c.http2->on_capacity = [weak, origin] {
+                        if (auto self = weak.lock()) {
+                            std::lock_guard relock{self->mutex_};
+                            self->wake_all(self->pools_[origin]);
                         }
                     };
                     q.h2.push_back(c.http2);
@@ -367,10 +375,12 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
             co_return ex;
         }
         // A stream the server refused never reached it, whatever the method.
-        bool retry =
-            (ex->conn_->refused() && !req.body_source) ||
-            (ex->reused_ && !ex->conn_->got_response_bytes() && !req.body_source &&
-             (idempotent(req.method) || ec == net::error::broken_pipe || ec == net::error::connection_reset));
+        // A deadline is the caller's limit, not a stale connection: never retried.
+        bool retry = attempt == 0 && !req.body_source && ec != error::timeout &&
+                     (ex->conn_->refused() ||
+                      (ex->reused_ && !ex->conn_->got_response_bytes() &&
+                       (idempotent(req.method) || ec == net::error::broken_pipe ||
+                        ec == net::error::connection_reset)));
         ex->conn_->close();
         ex->release();
         if (!retry)

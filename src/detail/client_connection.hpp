@@ -62,6 +62,9 @@ public:
     virtual bool can_open_stream() const noexcept = 0;
     /// Neither failed nor closed nor going away: it may carry requests again later.
     virtual bool usable() const noexcept = 0;
+    /// The server's stream limit is not known yet (its SETTINGS are a round
+    /// trip away): wait for it rather than open another connection.
+    virtual bool awaiting_settings() const noexcept = 0;
     /// Whether any request has used it already (client_response::reused_connection).
     virtual bool used() const noexcept = 0;
     /// A new stream for one exchange; call only when can_open_stream().
@@ -70,6 +73,9 @@ public:
     /// Called (on the session's executor) whenever a stream ends: a request
     /// waiting for room may go on.
     std::function<void()> on_stream_closed;
+    /// Called when the room changes for everyone: the server's SETTINGS
+    /// arrived, or a GOAWAY means no more room at all.
+    std::function<void()> on_capacity;
 };
 
 using tls_client_stream = net::ssl::stream<net::ip::tcp::socket>;

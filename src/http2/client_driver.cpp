@@ -116,8 +116,15 @@ public:
         kick_writer(); // the preface and SETTINGS
     }
 
-    bool can_open_stream() const noexcept override { return !dead_ && codec_.can_open_stream(); }
+    // Until the server's SETTINGS arrive its stream limit is unknown: one
+    // request goes ahead, the others wait the round trip rather than risk
+    // being refused (RFC 9113 §6.5.2 lets the limit be anything).
+    bool can_open_stream() const noexcept override
+    {
+        return !dead_ && codec_.can_open_stream() && (settings_received_ || streams_.empty());
+    }
     bool usable() const noexcept override { return !dead_ && !codec_.going_away(); }
+    bool awaiting_settings() const noexcept override { return usable() && !settings_received_; }
     bool used() const noexcept override { return used_; }
     std::shared_ptr<client_connection> open_stream() override
     {
@@ -208,6 +215,7 @@ private:
     bool writing_ = false;
     bool dead_ = false;
     bool used_ = false;
+    bool settings_received_ = false;
 };
 
 // ---- session ---------------------------------------------------------------
@@ -258,6 +266,10 @@ void http2_session<Stream>::dispatch(http::event& ev)
             }
             st->wake();
         }
+    } else if (std::holds_alternative<http::settings>(ev)) {
+        settings_received_ = true;
+        if (on_capacity)
+            on_capacity(); // requests waiting for the limit may go now
     } else if (auto* g = std::get_if<http::goaway>(&ev)) {
         // Streams above last_stream were never processed: safe to retry elsewhere.
         for (auto& [id, st] : streams_) {
@@ -268,8 +280,8 @@ void http2_session<Stream>::dispatch(http::event& ev)
                 st->wake();
             }
         }
-        if (on_stream_closed)
-            on_stream_closed(); // waiters must stop counting on this connection
+        if (on_capacity)
+            on_capacity(); // waiters must stop counting on this connection
     }
 }
 

@@ -448,7 +448,9 @@ struct connection::impl {
         auto& s = self(user);
         if (frame->hd.type == NGHTTP2_DATA) {
             ++s.data_frames_sent;
-        } else if (frame->hd.type == NGHTTP2_HEADERS && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
+        }
+        if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
+            (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
             auto it =
                 std::find(s.reset_after_response.begin(), s.reset_after_response.end(), frame->hd.stream_id);
             if (it != s.reset_after_response.end()) {
@@ -645,18 +647,22 @@ std::size_t connection::handle_bytes(std::span<const std::byte> in)
     auto& s = *impl_;
     if (s.failed || in.empty())
         return s.failed ? in.size() : 0;
+    // Errors nghttp2 returns instead of queuing a GOAWAY itself.
+    auto fail_with = [&](ssize_t rv) {
+        if (s.failed)
+            return;
+        // Floods, CONTINUATION floods included.
+        auto code = rv == NGHTTP2_ERR_FLOODED || rv == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
+                        ? h2_error::enhance_your_calm
+                    : rv == NGHTTP2_ERR_BAD_CLIENT_MAGIC || rv == NGHTTP2_ERR_PROTO ||
+                            rv == NGHTTP2_ERR_CALLBACK_FAILURE
+                        ? h2_error::protocol_error
+                        : h2_error::internal_error;
+        s.fail(code);
+    };
     auto n = nghttp2_session_mem_recv(s.session, reinterpret_cast<const std::uint8_t*>(in.data()), in.size());
     if (n < 0) {
-        if (!s.failed) {
-            // Floods, CONTINUATION floods included (nghttp2 queues no GOAWAY for them).
-            auto code = n == NGHTTP2_ERR_FLOODED || n == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS
-                            ? h2_error::enhance_your_calm
-                        : n == NGHTTP2_ERR_BAD_CLIENT_MAGIC || n == NGHTTP2_ERR_PROTO ||
-                                n == NGHTTP2_ERR_CALLBACK_FAILURE
-                            ? h2_error::protocol_error
-                            : h2_error::internal_error;
-            s.fail(code);
-        }
+        fail_with(n);
         return in.size();
     }
     // A frame whose last chunk paused nghttp2 is completed (END_STREAM
@@ -665,8 +671,8 @@ std::size_t connection::handle_bytes(std::span<const std::byte> in)
         s.paused = false;
         auto rv =
             nghttp2_session_mem_recv(s.session, reinterpret_cast<const std::uint8_t*>(in.data()) + n, 0);
-        if (rv < 0 && !s.failed)
-            s.fail(h2_error::protocol_error);
+        if (rv < 0)
+            fail_with(rv);
     }
     s.paused = false;
     return static_cast<std::size_t>(n);
@@ -819,6 +825,20 @@ void connection::submit_reset(http::stream_id stream, h2_error code)
     s.sending.erase(static_cast<std::int32_t>(stream));
     nghttp2_submit_rst_stream(s.session, NGHTTP2_FLAG_NONE, static_cast<std::int32_t>(stream),
                               static_cast<std::uint32_t>(code));
+}
+
+void connection::stop_receiving(http::stream_id stream)
+{
+    auto& s = *impl_;
+    auto id = static_cast<std::int32_t>(stream);
+    if (nghttp2_session_find_stream(s.session, id) == nullptr ||
+        nghttp2_session_get_stream_remote_close(s.session, id) == 1)
+        return; // closed, or the peer already ended its side
+    if (nghttp2_session_get_stream_local_close(s.session, id) == 1)
+        nghttp2_submit_rst_stream(s.session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+    else if (std::find(s.reset_after_response.begin(), s.reset_after_response.end(), id) ==
+             s.reset_after_response.end())
+        s.reset_after_response.push_back(id);
 }
 
 void connection::submit_goaway(h2_error code)

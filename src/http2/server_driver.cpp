@@ -370,7 +370,7 @@ void http2_server_connection<Stream>::stream_done(http::stream_id id)
         // client still sending that the rest is not wanted (RFC 9113 §8.1).
         codec_.consume(id, st.body_.size() - st.body_offset_);
         if (!st.body_end_ && !st.reset_)
-            codec_.submit_reset(id, http2::error::no_error);
+            codec_.stop_receiving(id);
     }
     streams_.erase(it);
     if (draining_ && streams_.empty())

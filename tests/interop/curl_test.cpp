@@ -51,7 +51,10 @@ protected:
     /// a time limit, and the test CA for https.
     std::vector<std::string> base_options() const
     {
-        std::vector<std::string> a{"--silent", "--show-error", "--noproxy", "*", "--max-time", "20"};
+        // HTTP/1.1 throughout: over TLS curl would otherwise take the h2 the
+        // server offers by ALPN (http2_interop_test.cpp covers that).
+        std::vector<std::string> a{"--silent",   "--show-error", "--noproxy", "*",
+                                   "--max-time", "20",           "--http1.1"};
         if (secure()) {
             a.insert(a.end(), {"--cacert", peer_->ca_file(), "--resolve",
                                "localhost:" + std::to_string(peer_->https_port()) + ":127.0.0.1"});

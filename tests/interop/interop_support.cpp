@@ -490,6 +490,12 @@ std::string strata_peer::stream_body()
     return out;
 }
 
+const std::string& strata_peer::big_body()
+{
+    static const std::string body = random_bytes(big_size, 8);
+    return body;
+}
+
 strata_peer::strata_peer() : work_(net::make_work_guard(io_))
 {
     auto cert = test_ca().issue("localhost", {"localhost", "127.0.0.1"});
@@ -525,6 +531,28 @@ strata_peer::strata_peer() : work_(net::make_work_guard(io_))
         req.set_body_limit(limit);
         auto body = co_await req.read_body(limit);
         co_await res.send(status::ok, body, "application/octet-stream");
+    });
+
+    server_->route("GET", "/trailers", [](request&, response& res) -> net::awaitable<void> {
+        res.set_header("Content-Type", "text/plain");
+        res.set_header("Trailer", trailer_name);
+        co_await res.start(status::ok);
+        co_await res.write(trailers_body);
+        http::fields trailers;
+        trailers.set(trailer_name, trailer_value);
+        // A client that left before the trailers is no failure of this route.
+        error_code ec;
+        co_await res.finish(trailers, ec);
+    });
+    server_->route("GET", "/big", [](request&, response& res) -> net::awaitable<void> {
+        constexpr std::size_t piece = 64 * 1024;
+        const auto& body = big_body();
+        res.set_header("Content-Type", "application/octet-stream");
+        res.set_header("Content-Length", std::to_string(body.size()));
+        co_await res.start(status::ok);
+        for (std::size_t at = 0; at < body.size(); at += piece)
+            co_await res.write(std::string_view(body).substr(at, piece));
+        co_await res.finish();
     });
 
     http_port_ = server_->listen("http://127.0.0.1:0").port();

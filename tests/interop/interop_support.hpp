@@ -159,12 +159,23 @@ void run_coroutine(std::function<net::awaitable<void>()> body, std::chrono::seco
 ///   GET  /stream   a body written in pieces without a length (chunked)
 ///   any  /echo     the request body back; X-Seen-* fields report the
 ///                  request's Transfer-Encoding, Content-Length and Expect
+///   GET  /trailers trailers_body, then the trailer field trailer_name
+///                  (HTTP/2: a HEADERS frame after the DATA; HTTP/1.1: in
+///                  the last chunk)
+///   GET  /big      big_body(), with its Content-Length, written in 64 KiB
+///                  pieces: many flow-control windows' worth on HTTP/2
 class strata_peer {
 public:
     static constexpr std::string_view hello_body = "hello from strata\n";
     static constexpr int stream_pieces = 50;
     /// The body /stream sends.
     static std::string stream_body();
+    static constexpr std::string_view trailers_body = "the trailer fields follow this body\n";
+    static constexpr std::string_view trailer_name = "x-body-status";
+    static constexpr std::string_view trailer_value = "complete";
+    static constexpr std::size_t big_size = 8 * 1024 * 1024;
+    /// The body /big sends: big_size bytes of every value, made once.
+    static const std::string& big_body();
 
     strata_peer();
     strata_peer(const strata_peer&) = delete;

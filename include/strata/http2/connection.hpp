@@ -133,6 +133,11 @@ public:
     void submit_trailers(http::stream_id stream, std::span<const http::field_view> fields, error_code& ec);
     /// RST_STREAM: abandons one stream.
     void submit_reset(http::stream_id stream, error code);
+    /// The response on `stream` is complete or about to be, and the rest of
+    /// the peer's body is not wanted: RST_STREAM(NO_ERROR) once the last
+    /// frame of the response is written (RFC 9113 §8.1), not before, so the
+    /// response is not lost.
+    void stop_receiving(http::stream_id stream);
     /// GOAWAY. no_error: graceful, streams already opened finish and no new
     /// ones are accepted; any other code ends the connection once written.
     void submit_goaway(error code);
