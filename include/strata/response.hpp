@@ -21,7 +21,12 @@ namespace strata {
 /// the peer goes away or the server shuts down.
 class response {
 public:
-    response(detail::server_stream& stream, http::version v) : stream_(&stream), version_(v) {}
+    response(detail::server_stream& stream, http::version v) : stream_(&stream), version_(v)
+    {
+        // Room for the usual few (Content-Length, Content-Type, a validator)
+        // in one allocation each rather than a regrowth per field.
+        fields_.reserve(4, 96);
+    }
 
     http::fields& fields() noexcept { return fields_; }
     void set_header(std::string_view name, std::string_view value) { fields_.set(name, value); }

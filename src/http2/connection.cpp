@@ -4,6 +4,8 @@
 // owns framing, HPACK, stream states and flow-control arithmetic; this file
 // owns the policy nghttp2 leaves to applications (limits, floods, budgets).
 
+#include "../detail/stream_table.hpp"
+
 #include <strata/http2/connection.hpp>
 
 #include <nghttp2/nghttp2.h>
@@ -101,6 +103,61 @@ struct outbound {
     std::size_t pending() const noexcept { return bytes.size() - offset; }
 };
 
+/// The streams we are sending bodies on. Entries are pooled: a finished
+/// stream's record (and a small buffer) serves the next stream, and the
+/// table itself holds only pointers, so closing a stream moves little.
+class outbound_table {
+public:
+    outbound* find(std::int32_t id) noexcept
+    {
+        auto* p = table_.find(id);
+        return p ? *p : nullptr;
+    }
+    outbound& open(std::int32_t id)
+    {
+        auto*& slot = table_[id];
+        if (!slot) {
+            if (free_.empty()) {
+                owned_.push_back(std::make_unique<outbound>());
+                slot = owned_.back().get();
+            } else {
+                slot = free_.back();
+                free_.pop_back();
+            }
+        }
+        return *slot;
+    }
+    void erase(std::int32_t id)
+    {
+        auto* p = table_.find(id);
+        if (!p)
+            return;
+        auto* o = *p;
+        table_.erase(id);
+        // Keep a small buffer for the next stream; give a big one back.
+        auto bytes = std::move(o->bytes);
+        bytes.clear();
+        if (bytes.capacity() > keep_bytes)
+            bytes = {};
+        *o = outbound{};
+        o->bytes = std::move(bytes);
+        free_.push_back(o);
+    }
+    std::size_t memory_usage() const noexcept
+    {
+        std::size_t n = 0;
+        for (auto& o : owned_)
+            n += sizeof(outbound) + o->bytes.capacity() + o->trailer_text.capacity();
+        return n;
+    }
+
+private:
+    static constexpr std::size_t keep_bytes = 4096;
+    detail::stream_table<outbound*> table_;
+    std::vector<std::unique_ptr<outbound>> owned_;
+    std::vector<outbound*> free_;
+};
+
 struct connection::impl {
     role r;
     config cfg;
@@ -134,8 +191,7 @@ struct connection::impl {
     // (NO_ERROR) follows once the response is written (RFC 9113 §8.1).
     std::vector<std::int32_t> reset_after_response;
 
-    std::unordered_map<std::int32_t, outbound> sending;
-    std::unordered_map<std::int32_t, bool> unanswered; // server: opened, not yet answered
+    outbound_table sending;
 
     // Flow-control budget (config::connection_window).
     std::size_t unread = 0;
@@ -151,7 +207,17 @@ struct connection::impl {
     bool goaway_sent = false;
     bool goaway_received = false;
     bool paused = false;                         // mem_recv stopped after a DATA chunk
-    std::unordered_map<std::int32_t, bool> live; // streams open now
+    // Streams open now; the flag: a request not answered yet (server role).
+    detail::stream_table<bool> live;
+    /// Clears a stream's "not answered yet" flag; whether it was set.
+    bool answer(std::int32_t id) noexcept
+    {
+        auto* v = live.find(id);
+        bool was = v && *v;
+        if (v)
+            *v = false;
+        return was;
+    }
 
     // Scratch for submit: lowercased names and the nghttp2_nv array.
     std::string scratch;
@@ -177,9 +243,33 @@ struct connection::impl {
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
 
+    // Header storage of events already handed out, kept for the next block:
+    // a request's head then costs no allocation of ours.
+    std::vector<std::vector<nghttp2_rcbuf*>> spare_refs;
+    std::vector<std::vector<http::field_view>> spare_fields;
+    void recycle(queued_event& q)
+    {
+        q.release();
+        if (q.refs.capacity() > 0 && spare_refs.size() < 4)
+            spare_refs.push_back(std::move(q.refs));
+        if (q.fields.capacity() > 0 && spare_fields.size() < 4) {
+            q.fields.clear();
+            spare_fields.push_back(std::move(q.fields));
+        }
+        q = queued_event{};
+    }
+
     void reset_block()
     {
-        block = queued_event{};
+        recycle(block);
+        if (!spare_refs.empty()) {
+            block.refs = std::move(spare_refs.back());
+            spare_refs.pop_back();
+        }
+        if (!spare_fields.empty()) {
+            block.fields = std::move(spare_fields.back());
+            spare_fields.pop_back();
+        }
         block_stream = 0;
         block_bytes = 0;
         block_too_large = false;
@@ -205,7 +295,7 @@ struct connection::impl {
             // RFC 9113 §5.1.1: a peer opens streams in increasing order.
             // nghttp2 silently drops a HEADERS below the highest one; only a
             // late trailer on a stream we reset is innocent.
-            if (s.server() && hd->stream_id <= s.last_peer_stream && !s.live.count(hd->stream_id) &&
+            if (s.server() && hd->stream_id <= s.last_peer_stream && !s.live.find(hd->stream_id) &&
                 std::find(s.reset_sent.begin(), s.reset_sent.end(), hd->stream_id) == s.reset_sent.end())
                 return s.fail(h2_error::protocol_error);
             break;
@@ -216,8 +306,10 @@ struct connection::impl {
         case NGHTTP2_SETTINGS:
         case NGHTTP2_PRIORITY:
             // Each costs us a little work (an ACK, a table update) and gives
-            // nothing: a peer earns a generous allowance per stream it opens.
-            if (++s.control_frames > s.cfg.max_empty_frames + 100 * s.streams_opened)
+            // nothing: a peer earns a generous allowance per stream it opens
+            // and per DATA frame it is sent (keep-alive PINGs on a busy
+            // long-lived connection stay welcome).
+            if (++s.control_frames > s.cfg.max_empty_frames + 100 * s.streams_opened + s.data_frames_sent)
                 return s.fail(h2_error::enhance_your_calm);
             break;
         case NGHTTP2_WINDOW_UPDATE:
@@ -245,7 +337,6 @@ struct connection::impl {
         if (s.server() && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
             ++s.streams_opened;
             s.last_peer_stream = std::max(s.last_peer_stream, frame->hd.stream_id);
-            s.unanswered[frame->hd.stream_id] = true;
             s.live[frame->hd.stream_id] = true;
         }
         return 0;
@@ -313,7 +404,7 @@ struct connection::impl {
                 static const nghttp2_nv status431[] = {
                     {(std::uint8_t*)":status", (std::uint8_t*)"431", 7, 3, NGHTTP2_NV_FLAG_NONE}};
                 nghttp2_submit_response(session, stream, status431, 1, nullptr);
-                unanswered.erase(stream);
+                answer(stream);
                 // nghttp2 sends RST_STREAM ahead of queued HEADERS, which
                 // would drop the 431: reset only once it is written.
                 if (!end)
@@ -376,7 +467,7 @@ struct connection::impl {
             }
             break;
         case NGHTTP2_RST_STREAM:
-            if (s.server() && s.unanswered.erase(frame->hd.stream_id)) {
+            if (s.server() && s.answer(frame->hd.stream_id)) {
                 ++s.premature_resets;
                 if (s.premature_resets > s.cfg.max_premature_resets &&
                     2 * s.premature_resets > s.streams_opened)
@@ -430,7 +521,6 @@ struct connection::impl {
     static int on_stream_close(nghttp2_session* session, std::int32_t stream, std::uint32_t code, void* user)
     {
         auto& s = self(user);
-        s.unanswered.erase(stream);
         s.sending.erase(stream);
         s.live.erase(stream);
         std::erase(s.reset_after_response, stream);
@@ -488,12 +578,12 @@ struct connection::impl {
                              std::size_t length, std::uint32_t* flags, nghttp2_data_source*, void* user)
     {
         auto& s = self(user);
-        auto it = s.sending.find(stream);
-        if (it == s.sending.end()) {
+        auto* found = s.sending.find(stream);
+        if (!found) {
             *flags |= NGHTTP2_DATA_FLAG_EOF;
             return 0;
         }
-        auto& o = it->second;
+        auto& o = *found;
         auto n = std::min(length, o.pending());
         if (n > 0) {
             std::memcpy(buf, o.bytes.data() + o.offset, n);
@@ -517,7 +607,7 @@ struct connection::impl {
                     }
                     nghttp2_submit_trailer(session, stream, nv.data(), nv.size());
                 }
-                s.sending.erase(it);
+                s.sending.erase(stream);
             } else if (n == 0) {
                 o.deferred = true;
                 return NGHTTP2_ERR_DEFERRED;
@@ -681,7 +771,7 @@ std::size_t connection::handle_bytes(std::span<const std::byte> in)
 std::optional<http::event> connection::poll_event()
 {
     auto& s = *impl_;
-    s.current = queued_event{};
+    s.recycle(s.current);
     if (s.events.empty())
         return std::nullopt;
     s.current = std::move(s.events.front());
@@ -731,8 +821,8 @@ void connection::submit_headers(http::stream_id stream, const request_head& head
         return;
     }
     if (!end_stream)
-        s.sending[id];
-    s.live[id] = true;
+        s.sending.open(id);
+    s.live[id] = false;
 }
 
 void connection::submit_headers(http::stream_id stream, const response_head& head, bool end_stream,
@@ -756,11 +846,11 @@ void connection::submit_headers(http::stream_id stream, const response_head& hea
         rv = nghttp2_submit_headers(s.session, NGHTTP2_FLAG_NONE, id, nullptr, s.nva.data(), s.nva.size(),
                                     nullptr);
     } else if (end_stream) {
-        s.unanswered.erase(id);
+        s.answer(id);
         rv = nghttp2_submit_response(s.session, id, s.nva.data(), s.nva.size(), nullptr);
     } else {
-        s.unanswered.erase(id);
-        s.sending[id];
+        s.answer(id);
+        s.sending.open(id);
         auto p = s.provider();
         rv = nghttp2_submit_response(s.session, id, s.nva.data(), s.nva.size(), &p);
         if (rv != 0)
@@ -775,12 +865,12 @@ void connection::submit_data(http::stream_id stream, std::span<const std::byte> 
 {
     auto& s = *impl_;
     ec = {};
-    auto it = s.sending.find(static_cast<std::int32_t>(stream));
-    if (it == s.sending.end() || it->second.end) {
+    auto* found = s.sending.find(static_cast<std::int32_t>(stream));
+    if (!found || found->end) {
         ec = s.failed ? s.failed : make_error_code(h2_error::stream_closed);
         return;
     }
-    auto& o = it->second;
+    auto& o = *found;
     o.bytes.insert(o.bytes.end(), bytes.begin(), bytes.end());
     o.end = end_stream;
     if (o.deferred && (o.pending() > 0 || o.end)) {
@@ -794,12 +884,12 @@ void connection::submit_trailers(http::stream_id stream, std::span<const http::f
 {
     auto& s = *impl_;
     ec = {};
-    auto it = s.sending.find(static_cast<std::int32_t>(stream));
-    if (it == s.sending.end() || it->second.end) {
+    auto* found = s.sending.find(static_cast<std::int32_t>(stream));
+    if (!found || found->end) {
         ec = s.failed ? s.failed : make_error_code(h2_error::stream_closed);
         return;
     }
-    auto& o = it->second;
+    auto& o = *found;
     for (auto f : fields) {
         std::string name{f.name};
         for (auto& c : name)
@@ -894,8 +984,8 @@ bool connection::has_output() const noexcept
 
 std::size_t connection::pending_output(http::stream_id stream) const noexcept
 {
-    auto it = impl_->sending.find(static_cast<std::int32_t>(stream));
-    return it == impl_->sending.end() ? 0 : it->second.pending();
+    auto* o = impl_->sending.find(static_cast<std::int32_t>(stream));
+    return o ? o->pending() : 0;
 }
 
 http::stream_id connection::next_stream_id() const noexcept
@@ -947,8 +1037,7 @@ std::size_t connection::memory_usage() const noexcept
 {
     auto& s = *impl_;
     std::size_t n = s.out.capacity() + s.scratch.capacity() + s.nva.capacity() * sizeof(nghttp2_nv);
-    for (auto& [_, o] : s.sending)
-        n += o.bytes.capacity() + o.trailer_text.capacity();
+    n += s.sending.memory_usage();
     return n;
 }
 

@@ -14,6 +14,7 @@
 
 #include "../detail/handler_dispatch.hpp"
 #include "../detail/server_state.hpp"
+#include "../detail/stream_table.hpp"
 #include "../detail/watchdog.hpp"
 
 #include <strata/error.hpp>
@@ -28,7 +29,6 @@
 #include <boost/asio/write.hpp>
 
 #include <cstring>
-#include <unordered_map>
 #include <vector>
 
 namespace strata::detail {
@@ -95,7 +95,6 @@ private:
     http::stream_id id_;
     std::uint64_t body_limit_;
     net::steady_timer timer_;
-    std::vector<http::field_view> out_fields_;
 };
 
 template <class Stream>
@@ -132,6 +131,8 @@ public:
     const server_state& state() const noexcept { return *state_; }
     void kick_writer() { writer_wake_.cancel(); }
     bool closed() const noexcept { return closed_; }
+    /// Scratch for a response head: the codec copies it at once.
+    std::vector<http::field_view>& out_fields() noexcept { return out_fields_; }
     void stream_done(http::stream_id id);
 
 private:
@@ -154,7 +155,7 @@ private:
         draining_ = true;
         codec_.submit_goaway(http2::error::no_error);
         kick_writer();
-        if (streams_.empty())
+        if (streams_.size() == 0)
             finish_ = true;
     }
     bool feed(std::span<const std::byte> bytes);
@@ -171,11 +172,12 @@ private:
     watchdog write_dog_;
     net::steady_timer writer_wake_;
     net::ip::tcp::endpoint peer_;
-    std::unordered_map<http::stream_id, std::shared_ptr<http2_stream<Stream>>> streams_;
+    stream_table<std::shared_ptr<http2_stream<Stream>>> streams_;
     bool draining_ = false;
     bool finish_ = false; // close once the output is written
     bool closed_ = false;
     bool writer_done_ = false;
+    std::vector<http::field_view> out_fields_;
     net::steady_timer* writer_exit_ = nullptr;
 };
 
@@ -205,7 +207,7 @@ net::awaitable<void> http2_server_connection<Stream>::run(std::span<const std::b
     while (!finish_ && !closed_) {
         // A connection with no stream in progress is idle; one with streams
         // is bounded by their own deadlines (body, write).
-        if (streams_.empty())
+        if (streams_.size() == 0)
             read_dog_.expires_after(first ? state_->cfg.header_timeout : state_->cfg.idle_timeout);
         else
             read_dog_.clear();
@@ -267,8 +269,8 @@ template <class Stream>
 void http2_server_connection<Stream>::dispatch(http::event& ev)
 {
     auto find = [&](http::stream_id id) -> http2_stream<Stream>* {
-        auto it = streams_.find(id);
-        return it == streams_.end() ? nullptr : it->second.get();
+        auto* st = streams_.find(id);
+        return st ? st->get() : nullptr;
     };
     if (auto* h = std::get_if<http::headers>(&ev)) {
         start_stream(*h);
@@ -334,7 +336,7 @@ void http2_server_connection<Stream>::start_stream(const http::headers& h)
     st->upgrade_ = h.upgrade;
     if (h.content_length >= 0 && static_cast<std::uint64_t>(h.content_length) > limit)
         st->too_large_ = true;
-    streams_.emplace(h.stream, st);
+    streams_[h.stream] = st;
     net::co_spawn(executor_, serve_stream(std::move(st), std::move(head)), net::detached);
 }
 
@@ -360,10 +362,11 @@ net::awaitable<void> http2_server_connection<Stream>::serve_stream(std::shared_p
 template <class Stream>
 void http2_server_connection<Stream>::stream_done(http::stream_id id)
 {
-    auto it = streams_.find(id);
-    if (it == streams_.end())
+    auto* found = streams_.find(id);
+    if (!found)
         return;
-    auto& st = *it->second;
+    auto keep = std::move(*found); // erase below must not destroy it while in use
+    auto& st = *keep;
     st.done_ = true;
     if (!closed_) {
         // Give back the credit of what the handler left unread, and tell a
@@ -372,8 +375,8 @@ void http2_server_connection<Stream>::stream_done(http::stream_id id)
         if (!st.body_end_ && !st.reset_)
             codec_.stop_receiving(id);
     }
-    streams_.erase(it);
-    if (draining_ && streams_.empty())
+    streams_.erase(id);
+    if (draining_ && streams_.size() == 0)
         finish_ = true;
     kick_writer();
 }
@@ -520,11 +523,12 @@ net::awaitable<void> http2_stream<Stream>::write_head(unsigned status, const htt
         status = 200;
         end_stream = false;
     }
-    collect_response_fields(conn_->state(), fields, out_fields_);
+    auto& out_fields = conn_->out_fields();
+    collect_response_fields(conn_->state(), fields, out_fields);
     bool no_body = (end_stream && body.empty()) || head_request_;
     if (head_request_)
         body = {};
-    conn_->codec().submit_headers(id_, http2::response_head{status, out_fields_}, no_body, ec);
+    conn_->codec().submit_headers(id_, http2::response_head{status, out_fields}, no_body, ec);
     if (!ec && !no_body && (!body.empty() || end_stream))
         conn_->codec().submit_data(id_, body, end_stream, ec);
     if (ec)
@@ -556,10 +560,11 @@ net::awaitable<void> http2_stream<Stream>::write_trailers(const http::fields& tr
     if (head_request_) {
         conn_->codec().submit_data(id_, {}, true, ec);
     } else {
-        out_fields_.clear();
+        auto& out_fields = conn_->out_fields();
+        out_fields.clear();
         for (auto f : trailers)
-            out_fields_.push_back(f);
-        conn_->codec().submit_trailers(id_, out_fields_, ec);
+            out_fields.push_back(f);
+        conn_->codec().submit_trailers(id_, out_fields, ec);
     }
     if (!ec)
         co_await drain_output(ec);
