@@ -14,6 +14,7 @@
 #include <charconv>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -164,7 +165,10 @@ struct connection::impl {
     nghttp2_session* session = nullptr;
     error_code failed;
 
-    std::deque<queued_event> events;
+    // Events not yet polled: a vector used as a queue, emptied (storage
+    // kept) whenever everything was polled, so queuing costs no allocation.
+    std::vector<queued_event> events;
+    std::size_t events_head = 0;
     queued_event current; // the event last returned by poll_event
 
     // The header block being decoded (HEADERS + CONTINUATION are contiguous,
@@ -245,14 +249,17 @@ struct connection::impl {
 
     // Header storage of events already handed out, kept for the next block:
     // a request's head then costs no allocation of ours.
+    // A read often carries a burst of requests; enough spares for a burst
+    // of this many heads (a few hundred bytes each) are kept.
+    static constexpr std::size_t spare_kept = 32;
     std::vector<std::vector<nghttp2_rcbuf*>> spare_refs;
     std::vector<std::vector<http::field_view>> spare_fields;
     void recycle(queued_event& q)
     {
         q.release();
-        if (q.refs.capacity() > 0 && spare_refs.size() < 4)
+        if (q.refs.capacity() > 0 && spare_refs.size() < spare_kept)
             spare_refs.push_back(std::move(q.refs));
-        if (q.fields.capacity() > 0 && spare_fields.size() < 4) {
+        if (q.fields.capacity() > 0 && spare_fields.size() < spare_kept) {
             q.fields.clear();
             spare_fields.push_back(std::move(q.fields));
         }
@@ -265,10 +272,14 @@ struct connection::impl {
         if (!spare_refs.empty()) {
             block.refs = std::move(spare_refs.back());
             spare_refs.pop_back();
+        } else {
+            block.refs.reserve(24); // a typical request head without regrowth
         }
         if (!spare_fields.empty()) {
             block.fields = std::move(spare_fields.back());
             spare_fields.pop_back();
+        } else {
+            block.fields.reserve(12);
         }
         block_stream = 0;
         block_bytes = 0;
@@ -772,10 +783,12 @@ std::optional<http::event> connection::poll_event()
 {
     auto& s = *impl_;
     s.recycle(s.current);
-    if (s.events.empty())
+    if (s.events_head == s.events.size()) {
+        s.events.clear();
+        s.events_head = 0;
         return std::nullopt;
-    s.current = std::move(s.events.front());
-    s.events.pop_front();
+    }
+    s.current = std::move(s.events[s.events_head++]);
     auto ev = s.current.ev;
     // Re-point the field spans at the moved storage (moving vectors keeps
     // their buffers, so this only matters for safety, not for copies).
