@@ -103,7 +103,8 @@ net::ssl::context& client_pools::tls_context(error_code& ec)
     std::lock_guard lock{mutex_};
     if (!tls_) {
         auto tls_cfg = cfg_.tls;
-        if (cfg_.enable_http2 && std::find(tls_cfg.alpn.begin(), tls_cfg.alpn.end(), "h2") == tls_cfg.alpn.end())
+        if (cfg_.enable_http2 &&
+            std::find(tls_cfg.alpn.begin(), tls_cfg.alpn.end(), "h2") == tls_cfg.alpn.end())
             tls_cfg.alpn.insert(tls_cfg.alpn.begin(), "h2");
         auto ctx = tls::make_client_context(tls_cfg, ec);
         if (!ec)
@@ -377,10 +378,9 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
         // A stream the server refused never reached it, whatever the method.
         // A deadline is the caller's limit, not a stale connection: never retried.
         bool retry = attempt == 0 && !req.body_source && ec != error::timeout &&
-                     (ex->conn_->refused() ||
-                      (ex->reused_ && !ex->conn_->got_response_bytes() &&
-                       (idempotent(req.method) || ec == net::error::broken_pipe ||
-                        ec == net::error::connection_reset)));
+                     (ex->conn_->refused() || (ex->reused_ && !ex->conn_->got_response_bytes() &&
+                                               (idempotent(req.method) || ec == net::error::broken_pipe ||
+                                                ec == net::error::connection_reset)));
         ex->conn_->close();
         ex->release();
         if (!retry)

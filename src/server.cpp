@@ -227,7 +227,8 @@ net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
     if (secure && !state_->tls_context) {
         auto tls_cfg = state_->cfg.tls;
         // h2 first: the server's preference decides (RFC 7301 §3.2).
-        if (state_->cfg.enable_http2 && std::find(tls_cfg.alpn.begin(), tls_cfg.alpn.end(), "h2") == tls_cfg.alpn.end())
+        if (state_->cfg.enable_http2 &&
+            std::find(tls_cfg.alpn.begin(), tls_cfg.alpn.end(), "h2") == tls_cfg.alpn.end())
             tls_cfg.alpn.insert(tls_cfg.alpn.begin(), "h2");
         auto ctx = tls::make_server_context(tls_cfg, ec);
         if (ec)

@@ -25,8 +25,8 @@ const std::vector<version_flag>& version_flags()
     static const std::vector<version_flag> flags{
         {"http1.1", "use HTTP/1.1 only", false, false},
         {"http2", "use HTTP/2 when an https:// server offers it by ALPN (the default)", true, false},
-        {"http2-prior-knowledge", "use HTTP/2 on http:// URLs without asking (the server must speak it)", true,
-         true},
+        {"http2-prior-knowledge", "use HTTP/2 on http:// URLs without asking (the server must speak it)",
+         true, true},
     };
     return flags;
 }

@@ -84,7 +84,8 @@ net::awaitable<int> fetch(strata::client& cli, get_options o)
         co_return report_error(url, ec);
     if (o.verbose) {
         if (res.version() == strata::http::version::http2)
-            std::fprintf(stderr, "* %s\n", res.url().secure() ? "ALPN: server accepted h2" : "HTTP/2 with prior knowledge");
+            std::fprintf(stderr, "* %s\n",
+                         res.url().secure() ? "ALPN: server accepted h2" : "HTTP/2 with prior knowledge");
         std::fprintf(stderr, "* Using %s\n", std::string(strata::http::to_string(res.version())).c_str());
         if (res.url().origin() != asked.origin() || res.url().target != asked.target)
             std::fprintf(stderr, "* Redirected to %s%s\n", res.url().origin().c_str(),

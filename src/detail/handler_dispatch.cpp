@@ -31,8 +31,8 @@ net::awaitable<handler_outcome> run_handler(server_state& state, request& req, r
     if (!res.started() && body_too_large && *body_too_large) {
         co_await res.send(status::content_too_large, "content too large\n", "text/plain; charset=utf-8", ec);
     } else if (!res.started()) {
-        co_await res.send(status::internal_server_error, "internal server error\n", "text/plain; charset=utf-8",
-                          ec);
+        co_await res.send(status::internal_server_error, "internal server error\n",
+                          "text/plain; charset=utf-8", ec);
     } else if (!res.finished()) {
         // A half-sent body can only be cut: that tells the client it is incomplete.
         if (threw)

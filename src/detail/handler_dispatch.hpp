@@ -17,8 +17,8 @@ namespace strata::detail {
 
 /// How the handler ended.
 enum class handler_outcome {
-    complete,  ///< the response was sent in full
-    cut,       ///< the handler threw after the head went out: the response must be cut
+    complete, ///< the response was sent in full
+    cut,      ///< the handler threw after the head went out: the response must be cut
     write_failed,
 };
 

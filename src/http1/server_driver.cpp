@@ -33,7 +33,8 @@ class http1_server_connection final : public server_stream,
     static constexpr bool is_tls = io_type::is_tls;
 
 public:
-    http1_server_connection(Stream stream, std::shared_ptr<server_state> state, std::span<const std::byte> initial)
+    http1_server_connection(Stream stream, std::shared_ptr<server_state> state,
+                            std::span<const std::byte> initial)
         : state_(std::move(state)), io_(std::move(stream), http1::role::server, state_->cfg.http1),
           executor_(io_.stream_.get_executor())
     {
@@ -377,7 +378,8 @@ net::awaitable<void> http1_server_connection<Stream>::write_trailers(const http:
 }
 
 template <class Stream>
-net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state, std::span<const std::byte> initial)
+net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state,
+                           std::span<const std::byte> initial)
 {
     auto conn =
         std::make_shared<http1_server_connection<Stream>>(std::move(stream), std::move(state), initial);

@@ -100,7 +100,8 @@ class http2_session final : public http2_client_session,
 public:
     http2_session(Stream stream, const client_config& cfg)
         : cfg_(cfg), stream_(std::move(stream)), codec_(http2::role::client, cfg.http2),
-          executor_(stream_.get_executor()), read_dog_(executor_), write_dog_(executor_), writer_wake_(executor_)
+          executor_(stream_.get_executor()), read_dog_(executor_), write_dog_(executor_),
+          writer_wake_(executor_)
     {}
     ~http2_session() override
     {
@@ -433,9 +434,9 @@ net::awaitable<void> http2_client_stream<Stream>::send(const client_request& req
     if (auto host = req.fields.get("Host"))
         authority = std::string{*host};
     auto id = codec.next_stream_id();
-    codec.submit_headers(id,
-                         http2::request_head{req.method, target.scheme, authority, target.target, {}, out_fields_},
-                         !has_body, ec);
+    codec.submit_headers(
+        id, http2::request_head{req.method, target.scheme, authority, target.target, {}, out_fields_},
+        !has_body, ec);
     if (ec) {
         refused_ = true; // nothing was sent: another connection may take it
         co_return;
@@ -444,7 +445,8 @@ net::awaitable<void> http2_client_stream<Stream>::send(const client_request& req
     session_->attach(this);
     local_ended_ = !has_body;
     if (has_body && !expect && !streamed) {
-        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true, ec);
+        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true,
+                          ec);
         local_ended_ = true;
     }
     session_->kick_writer();
@@ -472,7 +474,8 @@ net::awaitable<void> http2_client_stream<Stream>::send_body(const client_request
 {
     auto& codec = session_->codec();
     if (!req.body_source) {
-        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true, ec);
+        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true,
+                          ec);
         local_ended_ = true;
         if (!ec)
             co_await drain_output(ec);
@@ -511,8 +514,8 @@ net::awaitable<void> http2_client_stream<Stream>::drain_output(error_code& ec)
 }
 
 template <class Stream>
-net::awaitable<void> http2_client_stream<Stream>::read_head(response_head& out, std::chrono::milliseconds timeout,
-                                                            error_code& ec)
+net::awaitable<void> http2_client_stream<Stream>::read_head(response_head& out,
+                                                            std::chrono::milliseconds timeout, error_code& ec)
 {
     auto deadline = clock::now() + timeout;
     while (!head_done_) {

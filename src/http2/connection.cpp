@@ -210,7 +210,7 @@ struct connection::impl {
     std::uint64_t window_updates = 0;
     bool goaway_sent = false;
     bool goaway_received = false;
-    bool paused = false;                         // mem_recv stopped after a DATA chunk
+    bool paused = false; // mem_recv stopped after a DATA chunk
     // Streams open now; the flag: a request not answered yet (server role).
     detail::stream_table<bool> live;
     /// Clears a stream's "not answered yet" flag; whether it was set.

@@ -57,9 +57,11 @@ public:
 
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
     const http::fields& request_trailers() const noexcept override { return trailers_; }
-    net::awaitable<void> write_head(unsigned status, const http::fields& fields, std::span<const std::byte> body,
-                                    bool end_stream, error_code& ec) override;
-    net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream, error_code& ec) override;
+    net::awaitable<void> write_head(unsigned status, const http::fields& fields,
+                                    std::span<const std::byte> body, bool end_stream,
+                                    error_code& ec) override;
+    net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
+                                    error_code& ec) override;
     net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     net::any_io_executor executor() const override { return conn_->executor(); }
@@ -105,8 +107,9 @@ class http2_server_connection final : public server_connection,
 
 public:
     http2_server_connection(Stream stream, std::shared_ptr<server_state> state)
-        : state_(std::move(state)), stream_(std::move(stream)), codec_(http2::role::server, state_->cfg.http2),
-          executor_(stream_.get_executor()), read_dog_(executor_), write_dog_(executor_), writer_wake_(executor_)
+        : state_(std::move(state)), stream_(std::move(stream)),
+          codec_(http2::role::server, state_->cfg.http2), executor_(stream_.get_executor()),
+          read_dog_(executor_), write_dog_(executor_), writer_wake_(executor_)
     {
         error_code ignored;
         peer_ = socket().remote_endpoint(ignored);
@@ -571,7 +574,8 @@ net::awaitable<void> http2_stream<Stream>::write_trailers(const http::fields& tr
 }
 
 template <class Stream>
-net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state, std::span<const std::byte> initial)
+net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state,
+                           std::span<const std::byte> initial)
 {
     auto conn = std::make_shared<http2_server_connection<Stream>>(std::move(stream), std::move(state));
     co_await conn->run(initial);

@@ -76,7 +76,10 @@ protected:
     {
         return transport().scheme() + "://127.0.0.1:" + std::to_string(port) + std::string(path);
     }
-    client_config client_cfg(client_config cfg = {}) const { return test::client_config_for(transport(), cfg); }
+    client_config client_cfg(client_config cfg = {}) const
+    {
+        return test::client_config_for(transport(), cfg);
+    }
 
     net::io_context io;
     std::unique_ptr<server> srv;
@@ -256,8 +259,9 @@ TEST_P(Http2Exchange, GracefulShutdownLetsStreamsInFlightFinish)
     });
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, Http2Exchange, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? std::string("tls") : std::string("tcp"); });
+INSTANTIATE_TEST_SUITE_P(Transports, Http2Exchange, ::testing::Values(false, true), [](const auto& info) {
+    return info.param ? std::string("tls") : std::string("tcp");
+});
 
 // Extended CONNECT (RFC 8441), which WebSockets over HTTP/2 stand on: the
 // server advertises SETTINGS_ENABLE_CONNECT_PROTOCOL when configured, and a
@@ -280,7 +284,8 @@ net::awaitable<bool> extended_connect_echo(std::uint16_t port, bool& advertised)
     auto read_until = [&](auto done) -> net::awaitable<bool> {
         for (;;) {
             error_code ec;
-            auto n = co_await s.async_read_some(net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
+            auto n =
+                co_await s.async_read_some(net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
             std::span<const std::byte> in{buf, n};
             while (!in.empty()) {
                 in = in.subspan(codec.handle_bytes(in));
@@ -301,7 +306,8 @@ net::awaitable<bool> extended_connect_echo(std::uint16_t port, bool& advertised)
     error_code ec;
     auto id = codec.next_stream_id();
     auto authority = "127.0.0.1:" + std::to_string(port);
-    codec.submit_headers(id, http2::request_head{"CONNECT", "http", authority, "/chat", "websocket", {}}, false, ec);
+    codec.submit_headers(id, http2::request_head{"CONNECT", "http", authority, "/chat", "websocket", {}},
+                         false, ec);
     EXPECT_FALSE(ec) << ec.message();
     std::string_view hello = "hello over a tunnel";
     codec.submit_data(id, std::as_bytes(std::span(hello.data(), hello.size())), false, ec);

@@ -97,8 +97,7 @@ TEST_P(ShortPoll, ErrorsBackOffAndRecover)
     auto ep = srv.listen(GetParam().scheme() + "://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), client_cfg()};
-        short_poller poller{cli, url(ep, "/score"),
-                            config(10ms, 40ms)};
+        short_poller poller{cli, url(ep, "/score"), config(10ms, 40ms)};
         auto start = std::chrono::steady_clock::now();
         auto first = co_await poller.async_next();
         EXPECT_EQ(first.body, "0-0");

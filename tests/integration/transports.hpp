@@ -59,8 +59,9 @@ inline client_config client_config_for(const transport& t, client_config cfg = {
 
 inline auto all_transports()
 {
-    return ::testing::Values(transport{http::version::http1_1, false}, transport{http::version::http1_1, true},
-                             transport{http::version::http2, false}, transport{http::version::http2, true});
+    return ::testing::Values(transport{http::version::http1_1, false},
+                             transport{http::version::http1_1, true}, transport{http::version::http2, false},
+                             transport{http::version::http2, true});
 }
 
 } // namespace strata::test

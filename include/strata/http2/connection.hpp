@@ -128,7 +128,8 @@ public:
     void submit_headers(http::stream_id stream, const request_head& head, bool end_stream, error_code& ec);
     void submit_headers(http::stream_id stream, const response_head& head, bool end_stream, error_code& ec);
     /// Queues body bytes (copied) under flow control.
-    void submit_data(http::stream_id stream, std::span<const std::byte> bytes, bool end_stream, error_code& ec);
+    void submit_data(http::stream_id stream, std::span<const std::byte> bytes, bool end_stream,
+                     error_code& ec);
     /// Ends the body with trailer fields.
     void submit_trailers(http::stream_id stream, std::span<const http::field_view> fields, error_code& ec);
     /// RST_STREAM: abandons one stream.
