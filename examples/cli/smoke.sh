@@ -77,6 +77,17 @@ rc=0
 [[ $rc == 60 ]] || fail "untrusted certificate: exit $rc, want 60"
 [[ $("$strata" get --insecure "$https/hello" 2> /dev/null) == "hello from strata" ]] || fail "--insecure"
 
+step "HTTP/2: ALPN h2 on the TLS port, prior knowledge on the cleartext port"
+"$strata" get -v --cacert "$cert" "$https/hello" 2> "$work/h2tls.txt" > "$work/h2tls.body"
+grep -q '^\* ALPN: server accepted h2' "$work/h2tls.txt" || fail "-v over TLS does not show h2"
+grep -q '^\* Using HTTP/2' "$work/h2tls.txt" || fail "TLS did not use HTTP/2"
+[[ $(cat "$work/h2tls.body") == "hello from strata" ]] || fail "h2 body over TLS"
+"$strata" get -v --http2-prior-knowledge "$http/data.bin" -o "$work/h2copy.bin" 2> "$work/h2c.txt"
+grep -q '^\* Using HTTP/2' "$work/h2c.txt" || fail "prior knowledge did not use HTTP/2"
+cmp -s "$work/root/data.bin" "$work/h2copy.bin" || fail "file over h2c differs"
+"$strata" get -v --http1.1 --cacert "$cert" "$https/hello" 2> "$work/h1tls.txt" > /dev/null
+grep -q '^\* Using HTTP/1.1' "$work/h1tls.txt" || fail "--http1.1 over TLS did not use HTTP/1.1"
+
 step "--fail on 404"
 rc=0
 "$strata" get --fail "$http/no-such-file" > "$work/fail.out" 2>&1 || rc=$?
