@@ -10,6 +10,7 @@
 
 #include "../detail/client_connection.hpp"
 #include "../detail/watchdog.hpp"
+#include "stream_inbox.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http2/connection.hpp>
@@ -40,17 +41,17 @@ template <class Stream>
 class http2_session;
 
 template <class Stream>
-class http2_client_stream final : public client_connection {
+class http2_client_stream final : public client_connection, public http2_stream_inbox {
 public:
     http2_client_stream(std::shared_ptr<http2_session<Stream>> session, const client_config& cfg)
-        : session_(std::move(session)), cfg_(cfg), timer_(session_->executor())
+        : http2_stream_inbox(session->executor()), session_(std::move(session)), cfg_(cfg)
     {}
     ~http2_client_stream() override;
 
     net::awaitable<void> send(const client_request& req, const url& target, response_head& out,
                               error_code& ec) override;
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
-    bool body_done() const noexcept override { return head_done_ && body_end_ && offset_ == body_.size(); }
+    bool body_done() const noexcept override { return head_done_ && body_end_ && unread() == 0; }
     const http::fields& trailers() const noexcept override { return trailers_; }
     bool reusable() const noexcept override { return false; }
     bool got_response_bytes() const noexcept override { return head_done_; }
@@ -60,7 +61,6 @@ public:
     bool multiplexed() const noexcept override { return true; }
     bool refused() const noexcept override { return refused_; }
 
-    void wake() { timer_.cancel(); }
     void cancel();
 
     // Written by the session's reader.
@@ -68,18 +68,11 @@ public:
     bool head_done_ = false;
     bool got_continue_ = false;
     response_head head_;
-    std::vector<std::byte> body_;
-    std::size_t offset_ = 0;
-    bool body_end_ = false;
-    bool reset_ = false;
     bool refused_ = false;
     error_code reset_code_;
-    bool waiting_write_ = false;
     bool local_ended_ = false;
-    http::fields trailers_;
 
 private:
-    net::awaitable<bool> wait(std::chrono::milliseconds timeout);
     net::awaitable<void> drain_output(error_code& ec);
     net::awaitable<void> send_body(const client_request& req, error_code& ec);
     net::awaitable<void> read_head(response_head& out, std::chrono::milliseconds timeout, error_code& ec);
@@ -87,7 +80,6 @@ private:
 
     std::shared_ptr<http2_session<Stream>> session_;
     const client_config& cfg_;
-    net::steady_timer timer_;
     std::vector<http::field_view> out_fields_;
 };
 
@@ -248,7 +240,7 @@ void http2_session<Stream>::dispatch(http::event& ev)
             codec_.consume(d->stream, d->bytes.size());
             return;
         }
-        st->body_.insert(st->body_.end(), d->bytes.begin(), d->bytes.end());
+        st->append(d->bytes);
         if (d->end_stream)
             st->body_end_ = true;
         st->wake();
@@ -364,7 +356,7 @@ http2_client_stream<Stream>::~http2_client_stream()
         else if (!local_ended_ && !reset_)
             session_->codec().submit_reset(id_, http2::error::no_error); // body never sent: close our half
         // Give back the window of what nobody will read.
-        session_->codec().consume(id_, body_.size() - offset_);
+        session_->codec().consume(id_, discard());
         session_->detach(id_);
         session_->kick_writer();
     }
@@ -379,16 +371,6 @@ void http2_client_stream<Stream>::cancel()
         reset_code_ = make_error_code(http2::error::cancel);
         session_->kick_writer();
     }
-}
-
-template <class Stream>
-net::awaitable<bool> http2_client_stream<Stream>::wait(std::chrono::milliseconds timeout)
-{
-    auto deadline = clock::now() + timeout;
-    timer_.expires_at(deadline);
-    error_code ec;
-    co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
-    co_return clock::now() < deadline;
 }
 
 template <class Stream>
@@ -541,14 +523,8 @@ net::awaitable<std::size_t> http2_client_stream<Stream>::read_body(std::span<std
     if (out.empty())
         co_return 0;
     for (;;) {
-        if (offset_ < body_.size()) {
-            auto n = std::min(out.size(), body_.size() - offset_);
-            std::memcpy(out.data(), body_.data() + offset_, n);
-            offset_ += n;
-            if (offset_ == body_.size() && !body_end_) {
-                body_.clear();
-                offset_ = 0;
-            }
+        if (unread() > 0) {
+            auto n = take(out);
             session_->codec().consume(id_, n);
             session_->kick_writer();
             co_return n;
@@ -559,7 +535,7 @@ net::awaitable<std::size_t> http2_client_stream<Stream>::read_body(std::span<std
             co_return 0;
         session_->ensure_reading();
         if (!co_await wait(cfg_.body_timeout)) {
-            if (offset_ < body_.size() || body_end_)
+            if (unread() > 0 || body_end_)
                 continue;
             ec = error::timeout;
             cancel();

@@ -676,6 +676,18 @@ struct connection::impl {
         refs.clear();
     }
 
+    /// The body of `stream` still open for sending, or null with `ec` set.
+    outbound* open_body(http::stream_id stream, error_code& ec)
+    {
+        ec = {};
+        auto* o = sending.find(static_cast<std::int32_t>(stream));
+        if (!o || o->end) {
+            ec = failed ? failed : make_error_code(h2_error::stream_closed);
+            return nullptr;
+        }
+        return o;
+    }
+
     nghttp2_data_provider provider()
     {
         nghttp2_data_provider p{};
@@ -877,12 +889,9 @@ void connection::submit_data(http::stream_id stream, std::span<const std::byte> 
                              error_code& ec)
 {
     auto& s = *impl_;
-    ec = {};
-    auto* found = s.sending.find(static_cast<std::int32_t>(stream));
-    if (!found || found->end) {
-        ec = s.failed ? s.failed : make_error_code(h2_error::stream_closed);
+    auto* found = s.open_body(stream, ec);
+    if (!found)
         return;
-    }
     auto& o = *found;
     o.bytes.insert(o.bytes.end(), bytes.begin(), bytes.end());
     o.end = end_stream;
@@ -896,12 +905,9 @@ void connection::submit_trailers(http::stream_id stream, std::span<const http::f
                                  error_code& ec)
 {
     auto& s = *impl_;
-    ec = {};
-    auto* found = s.sending.find(static_cast<std::int32_t>(stream));
-    if (!found || found->end) {
-        ec = s.failed ? s.failed : make_error_code(h2_error::stream_closed);
+    auto* found = s.open_body(stream, ec);
+    if (!found)
         return;
-    }
     auto& o = *found;
     for (auto f : fields) {
         std::string name{f.name};

@@ -16,6 +16,7 @@
 #include "../detail/server_state.hpp"
 #include "../detail/stream_table.hpp"
 #include "../detail/watchdog.hpp"
+#include "stream_inbox.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http2/connection.hpp>
@@ -48,11 +49,11 @@ class http2_server_connection;
 
 /// One request/response exchange on a connection.
 template <class Stream>
-class http2_stream final : public server_stream {
+class http2_stream final : public server_stream, public http2_stream_inbox {
 public:
     http2_stream(std::shared_ptr<http2_server_connection<Stream>> conn, http::stream_id id,
                  std::uint64_t body_limit)
-        : conn_(std::move(conn)), id_(id), body_limit_(body_limit), timer_(conn_->executor())
+        : http2_stream_inbox(conn->executor()), conn_(std::move(conn)), id_(id), body_limit_(body_limit)
     {}
 
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
@@ -66,18 +67,9 @@ public:
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     net::any_io_executor executor() const override { return conn_->executor(); }
 
-    /// Wakes a waiting read or write so it re-checks its condition.
-    void wake() { timer_.cancel(); }
-
     // Written by the connection's reader.
-    std::vector<std::byte> body_;
-    std::size_t body_offset_ = 0;
-    bool body_end_ = false;
     bool too_large_ = false;
     std::uint64_t received_ = 0;
-    bool reset_ = false;
-    bool waiting_write_ = false;
-    http::fields trailers_;
 
     // The request, as the handler's side needs it.
     bool head_request_ = false;
@@ -88,15 +80,12 @@ public:
 
 private:
     friend class http2_server_connection<Stream>;
-    /// Waits for a wake() or the deadline; false when the deadline passed.
-    net::awaitable<bool> wait(std::chrono::milliseconds timeout);
     net::awaitable<void> drain_output(error_code& ec);
     bool usable(error_code& ec) const;
 
     std::shared_ptr<http2_server_connection<Stream>> conn_;
     http::stream_id id_;
     std::uint64_t body_limit_;
-    net::steady_timer timer_;
 };
 
 template <class Stream>
@@ -288,11 +277,9 @@ void http2_server_connection<Stream>::dispatch(http::event& ev)
         st->received_ += d->bytes.size();
         if (st->received_ > st->body_limit_) {
             st->too_large_ = true;
-            codec_.consume(d->stream, st->body_.size() - st->body_offset_ + d->bytes.size());
-            st->body_.clear();
-            st->body_offset_ = 0;
+            codec_.consume(d->stream, st->discard() + d->bytes.size());
         } else {
-            st->body_.insert(st->body_.end(), d->bytes.begin(), d->bytes.end());
+            st->append(d->bytes);
         }
         if (d->end_stream)
             st->body_end_ = true;
@@ -374,7 +361,7 @@ void http2_server_connection<Stream>::stream_done(http::stream_id id)
     if (!closed_) {
         // Give back the credit of what the handler left unread, and tell a
         // client still sending that the rest is not wanted (RFC 9113 §8.1).
-        codec_.consume(id, st.body_.size() - st.body_offset_);
+        codec_.consume(id, st.discard());
         if (!st.body_end_ && !st.reset_)
             codec_.stop_receiving(id);
     }
@@ -425,16 +412,6 @@ net::awaitable<void> http2_server_connection<Stream>::write_loop()
 // ---- one stream ------------------------------------------------------------
 
 template <class Stream>
-net::awaitable<bool> http2_stream<Stream>::wait(std::chrono::milliseconds timeout)
-{
-    auto deadline = clock::now() + timeout;
-    timer_.expires_at(deadline);
-    error_code ec;
-    co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
-    co_return clock::now() < deadline;
-}
-
-template <class Stream>
 bool http2_stream<Stream>::usable(error_code& ec) const
 {
     if (reset_ || conn_->closed()) {
@@ -462,14 +439,8 @@ net::awaitable<std::size_t> http2_stream<Stream>::read_body(std::span<std::byte>
             ec = error::body_too_large;
             co_return 0;
         }
-        if (body_offset_ < body_.size()) {
-            auto n = std::min(out.size(), body_.size() - body_offset_);
-            std::memcpy(out.data(), body_.data() + body_offset_, n);
-            body_offset_ += n;
-            if (body_offset_ == body_.size()) {
-                body_.clear();
-                body_offset_ = 0;
-            }
+        if (unread() > 0) {
+            auto n = take(out);
             conn_->codec().consume(id_, n);
             conn_->kick_writer();
             co_return n;
