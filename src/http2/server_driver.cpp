@@ -56,6 +56,8 @@ public:
         : http2_stream_inbox(conn->executor()), conn_(std::move(conn)), id_(id), body_limit_(body_limit)
     {}
 
+    ~http2_stream() override { conn_->forget(id_, this); }
+
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
     const http::fields& request_trailers() const noexcept override { return trailers_; }
     net::awaitable<void> write_head(unsigned status, const http::fields& fields,
@@ -126,6 +128,13 @@ public:
     /// Scratch for a response head: the codec copies it at once.
     std::vector<http::field_view>& out_fields() noexcept { return out_fields_; }
     void stream_done(http::stream_id id);
+    /// A stream object is going away (its handler ended, or was destroyed
+    /// with the executor): it must not be found again.
+    void forget(http::stream_id id, const http2_stream<Stream>* st)
+    {
+        if (auto* found = streams_.find(id); found && *found == st)
+            streams_.erase(id);
+    }
 
 private:
     tcp::socket& socket() noexcept
@@ -164,7 +173,10 @@ private:
     watchdog write_dog_;
     net::steady_timer writer_wake_;
     net::ip::tcp::endpoint peer_;
-    stream_table<std::shared_ptr<http2_stream<Stream>>> streams_;
+    // Streams in progress. Each is owned by its handler's coroutine, not by
+    // the connection (it owns the connection instead, while it runs), so
+    // there is no cycle: a stream leaves this table when it ends or dies.
+    stream_table<http2_stream<Stream>*> streams_;
     bool draining_ = false;
     bool finish_ = false; // close once the output is written
     bool closed_ = false;
@@ -262,7 +274,7 @@ void http2_server_connection<Stream>::dispatch(http::event& ev)
 {
     auto find = [&](http::stream_id id) -> http2_stream<Stream>* {
         auto* st = streams_.find(id);
-        return st ? st->get() : nullptr;
+        return st ? *st : nullptr;
     };
     if (auto* h = std::get_if<http::headers>(&ev)) {
         start_stream(*h);
@@ -326,7 +338,7 @@ void http2_server_connection<Stream>::start_stream(const http::headers& h)
     st->upgrade_ = h.upgrade;
     if (h.content_length >= 0 && static_cast<std::uint64_t>(h.content_length) > limit)
         st->too_large_ = true;
-    streams_[h.stream] = st;
+    streams_[h.stream] = st.get();
     net::co_spawn(executor_, serve_stream(std::move(st), std::move(head)), net::detached);
 }
 
@@ -355,8 +367,7 @@ void http2_server_connection<Stream>::stream_done(http::stream_id id)
     auto* found = streams_.find(id);
     if (!found)
         return;
-    auto keep = std::move(*found); // erase below must not destroy it while in use
-    auto& st = *keep;
+    auto& st = **found;
     st.done_ = true;
     if (!closed_) {
         // Give back the credit of what the handler left unread, and tell a
