@@ -206,16 +206,33 @@ net::awaitable<void> http2_server_connection<Stream>::run(std::span<const std::b
     if (!initial.empty())
         feed(initial);
 
-    std::vector<std::byte> buffer(read_chunk);
+    std::vector<std::byte> buffer;
     bool first = true;
     while (!finish_ && !closed_) {
         // A connection with no stream in progress is idle; one with streams
         // is bounded by their own deadlines (body, write).
-        if (streams_.size() == 0)
+        bool idle = streams_.size() == 0;
+        if (idle)
             read_dog_.expires_after(first ? state_->cfg.header_timeout : state_->cfg.idle_timeout);
         else
             read_dog_.clear();
         error_code ec;
+        if constexpr (!is_tls) {
+            // Idle, a cleartext connection waits for input holding no read
+            // buffer (as HTTP/1.1's cold wait does). TLS cannot: OpenSSL may
+            // hold decrypted bytes the socket no longer shows.
+            if (idle && !first) {
+                buffer = {};
+                co_await socket().async_wait(tcp::socket::wait_read,
+                                             net::redirect_error(net::use_awaitable, ec));
+                if (ec || finish_ || closed_) {
+                    read_dog_.clear();
+                    break;
+                }
+            }
+        }
+        if (buffer.empty())
+            buffer.resize(read_chunk);
         auto n = co_await stream_.async_read_some(net::buffer(buffer.data(), buffer.size()),
                                                   net::redirect_error(net::use_awaitable, ec));
         read_dog_.clear();
@@ -519,7 +536,10 @@ net::awaitable<void> http2_stream<Stream>::write_head(unsigned status, const htt
     if (ec)
         co_return;
     head_sent_ = status >= 200;
-    co_await drain_output(ec);
+    conn_->kick_writer();
+    // Most responses fit under the mark: no waiting, and no coroutine frame for it.
+    if (conn_->codec().pending_output(id_) > write_high_water)
+        co_await drain_output(ec);
 }
 
 template <class Stream>
@@ -532,7 +552,8 @@ net::awaitable<void> http2_stream<Stream>::write_body(std::span<const std::byte>
     if (!usable(ec))
         co_return;
     conn_->codec().submit_data(id_, body, end_stream, ec);
-    if (!ec)
+    conn_->kick_writer();
+    if (!ec && conn_->codec().pending_output(id_) > write_high_water)
         co_await drain_output(ec);
 }
 
