@@ -120,7 +120,9 @@ net::awaitable<void> serve_cleartext(tcp::socket socket, std::shared_ptr<server_
         socket.close(ignored);
     });
     dog->expires_after(state->cfg.header_timeout);
-    std::array<std::byte, 4096> first;
+    // On the heap, not in this frame: the frame lives as long as the
+    // connection, the bytes only until a driver has taken them.
+    std::vector<std::byte> first(4096);
     std::size_t n = 0;
     auto preface = http2::client_preface;
     bool h2 = false;
@@ -142,11 +144,14 @@ net::awaitable<void> serve_cleartext(tcp::socket socket, std::shared_ptr<server_
     }
     dog->stop();
     admitted();
-    std::span<const std::byte> initial{first.data(), n};
+    first.resize(n);
+    // The driver runs as a coroutine of its own, so this frame (and its
+    // watchdog) is freed now rather than held for the connection's life.
+    auto ex = socket.get_executor();
     if (h2)
-        co_await serve_http2(std::move(socket), std::move(state), initial);
+        net::co_spawn(ex, serve_http2(std::move(socket), std::move(state), std::move(first)), net::detached);
     else
-        co_await serve_http1(std::move(socket), std::move(state), initial);
+        net::co_spawn(ex, serve_http1(std::move(socket), std::move(state), std::move(first)), net::detached);
 }
 
 net::awaitable<void> accept_loop(std::shared_ptr<server_state> state, std::shared_ptr<tcp::acceptor> acceptor,

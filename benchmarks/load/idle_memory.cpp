@@ -10,13 +10,19 @@
 // counted, for any server). Finally it checks the server kept them all open.
 //
 //   strata_idle_memory --pid PID --port PORT [--name NAME] [--connections N]
-//                      [--host 127.0.0.1] [--concurrency 256] [--settle-ms 2000]
+//                      [--host 127.0.0.1] [--concurrency 256] [--settle-ms 2000] [--protocol h1|h2c]
+//
+// --protocol h2c opens each connection with HTTP/2 prior knowledge (the
+// client side of strata's HTTP/2 codec), completes one GET on stream 1 and
+// leaves the connection idle, for servers that speak h2c (strata, nghttpd).
 //
 // The last line is machine-readable for run.sh:
 //   RESULT name=NAME connections=N alive=A rss_before_kib=.. rss_after_kib=.. rss_bytes_per_conn=.. ...
 
 // First: <utility> for Boost 1.74's awaitable.hpp (GCC 12), co_await detection (Clang 14).
 #include <strata/config.hpp>
+
+#include <strata/http2/connection.hpp>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -57,15 +63,17 @@ struct options {
     std::size_t connections = 10'000;
     std::size_t concurrency = 256;
     long settle_ms = 2000;
+    bool h2c = false;
 };
 
 [[noreturn]] void usage(const char* why)
 {
-    std::fprintf(stderr,
-                 "strata_idle_memory: %s\n"
-                 "usage: strata_idle_memory --pid PID --port PORT [--name NAME] [--connections N]\n"
-                 "                          [--host ADDR] [--concurrency C] [--settle-ms MS]\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "strata_idle_memory: %s\n"
+        "usage: strata_idle_memory --pid PID --port PORT [--name NAME] [--connections N]\n"
+        "                          [--host ADDR] [--concurrency C] [--settle-ms MS] [--protocol h1|h2c]\n",
+        why);
     std::exit(2);
 }
 
@@ -91,6 +99,8 @@ options parse(int argc, char** argv)
             o.concurrency = static_cast<std::size_t>(std::max(1L, std::atol(v)));
         else if (a == "--settle-ms")
             o.settle_ms = std::atol(v);
+        else if (a == "--protocol")
+            o.h2c = std::string_view(v) == "h2c";
         else
             usage("unknown option");
     }
@@ -173,6 +183,52 @@ std::size_t content_length(std::string_view head)
     return static_cast<std::size_t>(std::atol(lower.c_str() + at + 17));
 }
 
+/// One HTTP/2 exchange (prior knowledge) on a connected socket: SETTINGS both
+/// ways, GET / on stream 1, its whole response read.
+net::awaitable<void> h2c_exchange(tcp::socket& s, const std::string& host)
+{
+    strata::http2::connection codec{strata::http2::role::client};
+    strata::error_code ec;
+    const strata::http::field_view fields[] = {{"user-agent", "strata_idle_memory"}};
+    codec.submit_headers(codec.next_stream_id(),
+                         strata::http2::request_head{"GET", "http", host, "/", {}, fields}, true, ec);
+    if (ec)
+        throw std::runtime_error("h2c request: " + ec.message());
+    unsigned status = 0;
+    bool done = false;
+    std::byte buf[16384];
+    while (!done) {
+        auto out = codec.poll_output();
+        if (!out.empty())
+            co_await net::async_write(s, out, net::use_awaitable);
+        auto n = co_await s.async_read_some(net::buffer(buf), net::use_awaitable);
+        std::span<const std::byte> in{buf, n};
+        while (!in.empty()) {
+            in = in.subspan(codec.handle_bytes(in));
+            while (auto ev = codec.poll_event()) {
+                if (auto* h = std::get_if<strata::http::headers>(&*ev)) {
+                    status = h->status;
+                    done = done || h->end_stream;
+                } else if (auto* d = std::get_if<strata::http::data>(&*ev)) {
+                    codec.consume(d->stream, d->bytes.size());
+                    done = done || d->end_stream;
+                } else if (std::holds_alternative<strata::http::reset>(*ev) ||
+                           std::holds_alternative<strata::http::goaway>(*ev)) {
+                    throw std::runtime_error("h2c: stream reset or GOAWAY");
+                }
+            }
+        }
+        if (codec.error())
+            throw std::runtime_error("h2c: " + codec.error().message());
+    }
+    // The SETTINGS ACK and WINDOW_UPDATEs the exchange still owes.
+    auto out = codec.poll_output();
+    if (!out.empty())
+        co_await net::async_write(s, out, net::use_awaitable);
+    if (status != 200)
+        throw std::runtime_error("h2c response was not 200: " + std::to_string(status));
+}
+
 /// One of `concurrency` workers: takes the next connection index, connects,
 /// completes one exchange and keeps the socket.
 net::awaitable<void> worker(run_state& st)
@@ -185,6 +241,12 @@ net::awaitable<void> worker(run_state& st)
         try {
             tcp::socket s{ex};
             co_await s.async_connect(st.ep, net::use_awaitable);
+            if (st.opt->h2c) {
+                co_await h2c_exchange(s, st.opt->host);
+                st.sockets[i] = std::move(s);
+                ++st.ok;
+                continue;
+            }
             co_await net::async_write(s, net::buffer(request), net::use_awaitable);
             std::string in;
             const std::size_t head =

@@ -69,12 +69,12 @@ using tls_stream = net::ssl::stream<net::ip::tcp::socket>;
 /// Serves HTTP/1.1 on an accepted connection until it closes. `initial`:
 /// bytes already read from the socket (while looking for the HTTP/2 preface).
 net::awaitable<void> serve_http1(net::ip::tcp::socket socket, std::shared_ptr<server_state> state,
-                                 std::span<const std::byte> initial = {});
+                                 std::vector<std::byte> initial = {});
 net::awaitable<void> serve_http1(tls_stream stream, std::shared_ptr<server_state> state);
 
 /// Serves HTTP/2 on an accepted connection until it closes; `initial` as above.
 net::awaitable<void> serve_http2(net::ip::tcp::socket socket, std::shared_ptr<server_state> state,
-                                 std::span<const std::byte> initial);
+                                 std::vector<std::byte> initial);
 net::awaitable<void> serve_http2(tls_stream stream, std::shared_ptr<server_state> state);
 
 } // namespace strata::detail

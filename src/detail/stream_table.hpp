@@ -40,6 +40,7 @@ public:
         return true;
     }
     std::size_t size() const noexcept { return items_.size(); }
+    void shrink_to_fit() { items_.shrink_to_fit(); }
     auto begin() noexcept { return items_.begin(); }
     auto end() noexcept { return items_.end(); }
     auto begin() const noexcept { return items_.begin(); }

@@ -378,20 +378,21 @@ net::awaitable<void> http1_server_connection<Stream>::write_trailers(const http:
 }
 
 template <class Stream>
-net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state,
-                           std::span<const std::byte> initial)
+net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state, std::vector<std::byte> initial)
 {
     auto conn =
         std::make_shared<http1_server_connection<Stream>>(std::move(stream), std::move(state), initial);
+    std::vector<std::byte>().swap(
+        initial); // the codec has its copy; this frame lives as long as the connection
     co_await conn->run();
 }
 
 } // namespace
 
 net::awaitable<void> serve_http1(net::ip::tcp::socket socket, std::shared_ptr<server_state> state,
-                                 std::span<const std::byte> initial)
+                                 std::vector<std::byte> initial)
 {
-    return serve(std::move(socket), std::move(state), initial);
+    return serve(std::move(socket), std::move(state), std::move(initial));
 }
 
 net::awaitable<void> serve_http1(tls_stream stream, std::shared_ptr<server_state> state)

@@ -144,6 +144,17 @@ public:
         o->bytes = std::move(bytes);
         free_.push_back(o);
     }
+    /// Frees the pooled records no stream uses.
+    void shrink() noexcept
+    {
+        if (table_.size() != 0)
+            return;
+        free_.clear();
+        owned_.clear();
+        owned_.shrink_to_fit();
+        free_.shrink_to_fit();
+        table_.shrink_to_fit();
+    }
     std::size_t memory_usage() const noexcept
     {
         std::size_t n = 0;
@@ -1058,6 +1069,28 @@ std::size_t connection::memory_usage() const noexcept
     std::size_t n = s.out.capacity() + s.scratch.capacity() + s.nva.capacity() * sizeof(nghttp2_nv);
     n += s.sending.memory_usage();
     return n;
+}
+
+void connection::shrink_to_fit() noexcept
+{
+    auto& s = *impl_;
+    if (s.live.size() != 0 || s.events_head != s.events.size())
+        return;
+    std::vector<std::byte>().swap(s.out);
+    std::string().swap(s.scratch);
+    std::vector<nghttp2_nv>().swap(s.nva);
+    std::vector<impl::nv_ref>().swap(s.refs);
+    s.spare_refs.clear();
+    s.spare_fields.clear();
+    s.spare_refs.shrink_to_fit();
+    s.spare_fields.shrink_to_fit();
+    s.events.clear();
+    s.events.shrink_to_fit();
+    s.events_head = 0;
+    s.current = queued_event{};
+    s.block = queued_event{};
+    s.sending.shrink();
+    s.live.shrink_to_fit();
 }
 
 } // namespace strata::http2

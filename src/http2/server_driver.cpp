@@ -106,7 +106,7 @@ public:
         peer_ = socket().remote_endpoint(ignored);
     }
 
-    net::awaitable<void> run(std::span<const std::byte> initial);
+    net::awaitable<void> run(std::vector<std::byte> initial);
 
     // server_connection
     void request_shutdown() override
@@ -117,7 +117,21 @@ public:
     {
         net::post(executor_, [self = this->shared_from_this()] { self->close_socket(); });
     }
-    void trim_if_idle_since(clock::time_point) override {}
+    // An idle connection whose read started while a stream was still in
+    // progress holds its read buffer; the sweeper's call lets it wait
+    // without one (cleartext only: a TLS read cannot be cancelled safely).
+    void trim_if_idle_since(clock::time_point) override
+    {
+        if constexpr (!is_tls) {
+            net::post(executor_, [self = this->shared_from_this()] {
+                if (self->streams_.size() != 0 || !self->reading_with_buffer_)
+                    return;
+                self->trimmed_ = true;
+                error_code ignored;
+                self->socket().cancel(ignored);
+            });
+        }
+    }
 
     const net::any_io_executor& executor() const noexcept { return executor_; }
     http2::connection& codec() noexcept { return codec_; }
@@ -181,6 +195,9 @@ private:
     bool finish_ = false; // close once the output is written
     bool closed_ = false;
     bool writer_done_ = false;
+    bool writing_ = false; // the codec's last output is being written
+    bool reading_with_buffer_ = false;
+    bool trimmed_ = false;
     std::vector<http::field_view> out_fields_;
     net::steady_timer* writer_exit_ = nullptr;
 };
@@ -188,7 +205,7 @@ private:
 // ---- the connection --------------------------------------------------------
 
 template <class Stream>
-net::awaitable<void> http2_server_connection<Stream>::run(std::span<const std::byte> initial)
+net::awaitable<void> http2_server_connection<Stream>::run(std::vector<std::byte> initial)
 {
     auto self = this->shared_from_this();
     read_dog_.start(self, [this] { close_socket(); });
@@ -205,6 +222,7 @@ net::awaitable<void> http2_server_connection<Stream>::run(std::span<const std::b
     net::co_spawn(executor_, write_loop(), net::detached);
     if (!initial.empty())
         feed(initial);
+    std::vector<std::byte>().swap(initial); // this frame lives as long as the connection
 
     std::vector<std::byte> buffer;
     bool first = true;
@@ -223,6 +241,8 @@ net::awaitable<void> http2_server_connection<Stream>::run(std::span<const std::b
             // hold decrypted bytes the socket no longer shows.
             if (idle && !first) {
                 buffer = {};
+                if (!writing_)
+                    codec_.shrink_to_fit();
                 co_await socket().async_wait(tcp::socket::wait_read,
                                              net::redirect_error(net::use_awaitable, ec));
                 if (ec || finish_ || closed_) {
@@ -233,10 +253,17 @@ net::awaitable<void> http2_server_connection<Stream>::run(std::span<const std::b
         }
         if (buffer.empty())
             buffer.resize(read_chunk);
+        reading_with_buffer_ = true;
         auto n = co_await stream_.async_read_some(net::buffer(buffer.data(), buffer.size()),
                                                   net::redirect_error(net::use_awaitable, ec));
+        reading_with_buffer_ = false;
         read_dog_.clear();
         first = false;
+        if (ec == net::error::operation_aborted && trimmed_ && n == 0) {
+            trimmed_ = false; // the sweeper's cancel: go round to the idle wait
+            continue;
+        }
+        trimmed_ = false;
         if (n > 0 && !feed({buffer.data(), n}))
             break;
         if (ec)
@@ -419,7 +446,9 @@ net::awaitable<void> http2_server_connection<Stream>::write_loop()
         }
         error_code ec;
         write_dog_.expires_after(state_->cfg.write_timeout);
+        writing_ = true;
         co_await net::async_write(stream_, buffers, net::redirect_error(net::use_awaitable, ec));
+        writing_ = false;
         write_dog_.clear();
         if (ec) {
             closed_ = true;
@@ -577,19 +606,18 @@ net::awaitable<void> http2_stream<Stream>::write_trailers(const http::fields& tr
 }
 
 template <class Stream>
-net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state,
-                           std::span<const std::byte> initial)
+net::awaitable<void> serve(Stream stream, std::shared_ptr<server_state> state, std::vector<std::byte> initial)
 {
     auto conn = std::make_shared<http2_server_connection<Stream>>(std::move(stream), std::move(state));
-    co_await conn->run(initial);
+    co_await conn->run(std::move(initial));
 }
 
 } // namespace
 
 net::awaitable<void> serve_http2(net::ip::tcp::socket socket, std::shared_ptr<server_state> state,
-                                 std::span<const std::byte> initial)
+                                 std::vector<std::byte> initial)
 {
-    return serve(std::move(socket), std::move(state), initial);
+    return serve(std::move(socket), std::move(state), std::move(initial));
 }
 
 net::awaitable<void> serve_http2(tls_stream stream, std::shared_ptr<server_state> state)

@@ -180,6 +180,11 @@ public:
     error_code error() const noexcept;
     /// Heap held by strata's side of the codec (not nghttp2's), for tests.
     std::size_t memory_usage() const noexcept;
+    /// Gives back the storage strata's side keeps for reuse (output batch,
+    /// header scratch, pooled stream records) while no stream is open: an
+    /// idle connection then holds little beyond nghttp2's session. Call it
+    /// only once the buffers of the last poll_output() have been written.
+    void shrink_to_fit() noexcept;
 
 private:
     struct impl;
