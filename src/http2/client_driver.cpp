@@ -191,6 +191,10 @@ private:
             }
             st->wake();
         }
+        // Requests waiting for this connection (its SETTINGS, a free
+        // stream) must look elsewhere now.
+        if (on_capacity)
+            on_capacity();
     }
     void dispatch(http::event& ev);
     net::awaitable<void> read_loop(std::shared_ptr<http2_session> self);
