@@ -290,7 +290,10 @@ net::awaitable<void> http2_session<Stream>::read_loop(std::shared_ptr<http2_sess
         error_code ec;
         // Per-stream deadlines bound each request; this one only catches a
         // connection that went silent with everything in flight.
-        read_dog_.expires_after(std::max(cfg_.response_timeout, cfg_.body_timeout));
+        // A server's preface (its SETTINGS) is due at once (RFC 9113 §3.4):
+        // the handshake deadline bounds it, and so the requests waiting for it.
+        read_dog_.expires_after(settings_received_ ? std::max(cfg_.response_timeout, cfg_.body_timeout)
+                                                   : cfg_.handshake_timeout);
         auto n = co_await stream_.async_read_some(net::buffer(buffer.data(), buffer.size()),
                                                   net::redirect_error(net::use_awaitable, ec));
         read_dog_.clear();

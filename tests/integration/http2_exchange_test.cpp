@@ -17,6 +17,8 @@
 #include <boost/asio/detached.hpp>
 
 #include <atomic>
+#include <functional>
+#include <vector>
 
 using namespace strata;
 using namespace std::chrono_literals;
@@ -262,6 +264,51 @@ TEST_P(Http2Exchange, GracefulShutdownLetsStreamsInFlightFinish)
 INSTANTIATE_TEST_SUITE_P(Transports, Http2Exchange, ::testing::Values(false, true), [](const auto& info) {
     return info.param ? std::string("tls") : std::string("tcp");
 });
+
+// A "server" that accepts and never sends its preface: requests on the
+// connection, and those waiting for its SETTINGS, fail by the handshake
+// deadline instead of waiting for ever.
+TEST(Http2Client, AServerThatNeverSendsSettingsFailsItsRequestsInTime)
+{
+    net::io_context io;
+    net::ip::tcp::acceptor silent{io, {net::ip::make_address("127.0.0.1"), 0}};
+    std::vector<net::ip::tcp::socket> held;
+    std::function<void()> accept_more = [&] {
+        silent.async_accept([&](error_code ec, net::ip::tcp::socket s) {
+            if (ec)
+                return;
+            held.push_back(std::move(s)); // read nothing, say nothing
+            accept_more();
+        });
+    };
+    accept_more();
+    auto url = "http://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/";
+    client_config cfg;
+    cfg.http2_prior_knowledge = true;
+    cfg.handshake_timeout = 300ms;
+    cfg.response_timeout = 10s;
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor(), cfg};
+        int done = 0;
+        auto one = [&]() -> net::awaitable<void> {
+            error_code ec;
+            client_request req;
+            req.url = url;
+            co_await cli.request(req, ec);
+            EXPECT_TRUE(ec) << "a request to a silent server succeeded";
+            ++done;
+        };
+        auto ex = co_await net::this_coro::executor;
+        auto start = std::chrono::steady_clock::now();
+        net::co_spawn(ex, one(), net::detached);
+        net::co_spawn(ex, one(), net::detached);
+        while (done < 2 && std::chrono::steady_clock::now() - start < 5s)
+            co_await test::sleep_for(10ms);
+        EXPECT_EQ(done, 2);
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+        silent.close();
+    });
+}
 
 // Extended CONNECT (RFC 8441), which WebSockets over HTTP/2 stand on: the
 // server advertises SETTINGS_ENABLE_CONNECT_PROTOCOL when configured, and a
