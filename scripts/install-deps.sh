@@ -21,7 +21,7 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev
     # peers and tools the tests and the demo drive
     openssl curl wrk nginx-light ca-certificates
-    nghttp2-client nghttp2-server python3-h2 # nghttp, h2load, nghttpd
+    nghttp2-client nghttp2-server # nghttp, h2load, nghttpd
     python3
     nodejs npm
 )
