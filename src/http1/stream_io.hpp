@@ -5,6 +5,7 @@
 // the codec's buffer under a deadline, pull events, write the codec's output,
 // and hand out a message body piece by piece.
 
+#include "../detail/stream_socket.hpp"
 #include "../detail/watchdog.hpp"
 
 #include <strata/error.hpp>
@@ -31,24 +32,14 @@ template <class Stream>
 class http1_stream_io {
 public:
     using tcp = net::ip::tcp;
-    static constexpr bool is_tls = !std::is_same_v<Stream, tcp::socket>;
+    static constexpr bool is_tls = is_tls_stream<Stream>;
 
     http1_stream_io(Stream stream, http1::role role, const http1::config& cfg)
         : stream_(std::move(stream)), codec_(role, cfg), dog_(stream_.get_executor())
     {}
 
-    tcp::socket& socket() noexcept
-    {
-        if constexpr (is_tls)
-            return stream_.next_layer();
-        else
-            return stream_;
-    }
-    void close_socket()
-    {
-        error_code ignored;
-        socket().close(ignored);
-    }
+    tcp::socket& socket() noexcept { return socket_of(stream_); }
+    void close_socket() { close_socket_of(stream_); }
     /// `owner` keeps the object holding this alive while the deadline timer waits.
     void start_watchdog(std::weak_ptr<void> owner)
     {

@@ -9,6 +9,7 @@
 // GOAWAY the server sent meanwhile is read with the next request.
 
 #include "../detail/client_connection.hpp"
+#include "../detail/stream_socket.hpp"
 #include "../detail/watchdog.hpp"
 #include "stream_inbox.hpp"
 
@@ -87,7 +88,7 @@ template <class Stream>
 class http2_session final : public http2_client_session,
                             public std::enable_shared_from_this<http2_session<Stream>> {
     using tcp = net::ip::tcp;
-    static constexpr bool is_tls = !std::is_same_v<Stream, tcp::socket>;
+    static constexpr bool is_tls = is_tls_stream<Stream>;
 
 public:
     http2_session(Stream stream, const client_config& cfg)
@@ -162,18 +163,8 @@ public:
     }
 
 private:
-    tcp::socket& socket() noexcept
-    {
-        if constexpr (is_tls)
-            return stream_.next_layer();
-        else
-            return stream_;
-    }
-    void close_socket()
-    {
-        error_code ignored;
-        socket().close(ignored);
-    }
+    tcp::socket& socket() noexcept { return socket_of(stream_); }
+    void close_socket() { close_socket_of(stream_); }
     bool waiting_for_server() const
     {
         for (auto& [_, st] : streams_)

@@ -16,7 +16,6 @@
 #include <deque>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace strata::http2 {
@@ -194,7 +193,6 @@ struct connection::impl {
 
     std::vector<std::byte> out;
     net::const_buffer out_buffer;
-    bool want_more_output = false;
 
     // RFC 9113 §5.1.1 (server role): the highest stream id the peer opened,
     // and the latest streams we reset, on which a trailer HEADERS the peer
@@ -1066,7 +1064,12 @@ error_code connection::error() const noexcept
 std::size_t connection::memory_usage() const noexcept
 {
     auto& s = *impl_;
-    std::size_t n = s.out.capacity() + s.scratch.capacity() + s.nva.capacity() * sizeof(nghttp2_nv);
+    std::size_t n = s.out.capacity() + s.scratch.capacity() + s.nva.capacity() * sizeof(nghttp2_nv) +
+                    s.refs.capacity() * sizeof(impl::nv_ref) + s.events.capacity() * sizeof(queued_event);
+    for (auto& v : s.spare_refs)
+        n += v.capacity() * sizeof(nghttp2_rcbuf*);
+    for (auto& v : s.spare_fields)
+        n += v.capacity() * sizeof(http::field_view);
     n += s.sending.memory_usage();
     return n;
 }

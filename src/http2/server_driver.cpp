@@ -14,6 +14,7 @@
 
 #include "../detail/handler_dispatch.hpp"
 #include "../detail/server_state.hpp"
+#include "../detail/stream_socket.hpp"
 #include "../detail/stream_table.hpp"
 #include "../detail/watchdog.hpp"
 #include "stream_inbox.hpp"
@@ -94,7 +95,7 @@ template <class Stream>
 class http2_server_connection final : public server_connection,
                                       public std::enable_shared_from_this<http2_server_connection<Stream>> {
     using tcp = net::ip::tcp;
-    static constexpr bool is_tls = !std::is_same_v<Stream, tcp::socket>;
+    static constexpr bool is_tls = is_tls_stream<Stream>;
 
 public:
     http2_server_connection(Stream stream, std::shared_ptr<server_state> state)
@@ -151,18 +152,8 @@ public:
     }
 
 private:
-    tcp::socket& socket() noexcept
-    {
-        if constexpr (is_tls)
-            return stream_.next_layer();
-        else
-            return stream_;
-    }
-    void close_socket()
-    {
-        error_code ignored;
-        socket().close(ignored);
-    }
+    tcp::socket& socket() noexcept { return socket_of(stream_); }
+    void close_socket() { close_socket_of(stream_); }
     void begin_drain()
     {
         if (draining_ || closed_)
