@@ -35,3 +35,10 @@ function(strata_require_pkg prefix module debian_package)
 endfunction()
 
 strata_require_pkg(NGHTTP2 "libnghttp2>=1.52" libnghttp2-dev)
+# HTTP/3: QUIC from ngtcp2 with its GnuTLS crypto helper (OpenSSL 3.0 has no
+# QUIC TLS API), HTTP/3 framing and QPACK from nghttp3. Both libraries changed
+# their APIs after these versions; src/ checks at compile time that it has them.
+strata_require_pkg(NGTCP2 "libngtcp2>=0.12" libngtcp2-dev)
+strata_require_pkg(NGTCP2_GNUTLS "libngtcp2_crypto_gnutls>=0.12" libngtcp2-crypto-gnutls-dev)
+strata_require_pkg(GNUTLS "gnutls>=3.7.2" libgnutls28-dev)
+strata_require_pkg(NGHTTP3 "libnghttp3>=0.8" libnghttp3-dev)

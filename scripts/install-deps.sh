@@ -17,11 +17,13 @@ packages=(
     clang-format                          # CI's format check
     # libraries
     libboost-dev libssl-dev zlib1g-dev libnghttp2-dev
+    libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libnghttp3-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev
     # peers and tools the tests and the demo drive
     openssl curl wrk nginx-light ca-certificates
     nghttp2-client nghttp2-server # nghttp, h2load, nghttpd
+    ngtcp2-client ngtcp2-server   # gtlsclient, gtlsserver (HTTP/3)
     python3
     nodejs npm
 )

@@ -7,6 +7,7 @@
 #include <strata/transport/tls.hpp>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -55,13 +56,22 @@ private:
     struct origin_pool {
         std::vector<std::shared_ptr<client_connection>> idle;
         /// HTTP/2 connections: shared, never idle-listed.
-        std::vector<std::shared_ptr<http2_client_session>> h2;
+        std::vector<std::shared_ptr<multiplexed_session>> h2;
         std::size_t total = 0;
         /// Connections being opened that may turn out to be HTTP/2: a request
         /// waits for them rather than opening its own (one connection per origin).
         std::size_t connecting_h2 = 0;
         /// The origin answered ALPN with http/1.1 (or no ALPN).
         bool known_http1 = false;
+        /// HTTP/3 sessions (shared like h2) and attempts under way.
+        std::vector<std::shared_ptr<multiplexed_session>> h3;
+        std::size_t connecting_h3 = 0;
+        /// The origin's Alt-Svc for h3 (RFC 7838): UDP port and freshness.
+        std::uint16_t alt_port = 0;
+        clock::time_point alt_expires{};
+        /// A QUIC attempt failed: TCP only until then.
+        clock::time_point h3_broken_until{};
+        std::string reason;
         std::deque<std::shared_ptr<net::steady_timer>> waiters;
     };
     void wake_one(origin_pool& p)
@@ -83,10 +93,49 @@ private:
     }
     struct connected {
         std::shared_ptr<client_connection> http1;
-        std::shared_ptr<http2_client_session> http2;
+        std::shared_ptr<multiplexed_session> http2;
     };
     net::awaitable<connected> connect(const url& u, error_code& ec);
+    net::awaitable<std::shared_ptr<multiplexed_session>> connect_quic(const url& u, std::uint16_t port,
+                                                                      error_code& ec);
     net::ssl::context& tls_context(error_code& ec);
+    bool wants_http3(const url& u, const origin_pool& p, clock::time_point now) const
+    {
+        if (!u.secure())
+            return false;
+        if (cfg_.http3_only)
+            return true;
+        return cfg_.enable_http3 && p.alt_port != 0 && now < p.alt_expires && now >= p.h3_broken_until;
+    }
+    template <class Session>
+    void watch_session(const std::string& origin, Session& session)
+    {
+        std::weak_ptr<client_pools> weak = weak_from_this();
+        session.on_stream_closed = [weak, origin] {
+            if (auto self = weak.lock()) {
+                std::lock_guard relock{self->mutex_};
+                self->wake_one(self->pools_[origin]);
+            }
+        };
+        session.on_capacity = [weak, origin] {
+            if (auto self = weak.lock()) {
+                std::lock_guard relock{self->mutex_};
+                self->wake_all(self->pools_[origin]);
+            }
+        };
+    }
+
+public:
+    /// Records the origin's Alt-Svc (from a response over TCP).
+    void note_alt_svc(const url& u, const http::fields& fields);
+    std::string reason(std::string_view origin) const
+    {
+        std::lock_guard lock{mutex_};
+        auto it = pools_.find(origin);
+        return it == pools_.end() ? std::string{} : it->second.reason;
+    }
+
+private:
 
     net::any_io_executor ex_;
     client_config cfg_;
@@ -96,6 +145,8 @@ private:
     std::size_t resumed_ = 0;
     std::optional<net::ssl::context> tls_;
     tls::session_cache sessions_;
+    std::shared_ptr<http3_client_context> quic_;
+    client_config quic_cfg_; // cfg_ with the QUIC handshake deadline
 };
 
 net::ssl::context& client_pools::tls_context(error_code& ec)
@@ -123,6 +174,67 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
         {
             std::unique_lock lock{mutex_};
             auto& p = pools_[origin];
+            if (!u.secure() && cfg_.http3_only) {
+                ec = error::unsupported; // HTTP/3 needs TLS: https:// only
+                co_return nullptr;
+            }
+            if (wants_http3(u, p, clock::now())) {
+                bool settling = false;
+                for (auto it = p.h3.begin(); it != p.h3.end();) {
+                    auto& session = *it;
+                    if (!session->usable()) {
+                        it = p.h3.erase(it);
+                        continue;
+                    }
+                    if (session->can_open_stream()) {
+                        reused = session->used();
+                        co_return session->open_stream();
+                    }
+                    settling = settling || session->awaiting_settings();
+                    ++it;
+                }
+                bool full = !p.h3.empty() && !settling;
+                if (p.connecting_h3 == 0 && !settling && (p.h3.empty() || full)) {
+                    ++p.connecting_h3;
+                    std::uint16_t port = p.alt_port != 0 ? p.alt_port : u.port;
+                    lock.unlock();
+                    error_code qec;
+                    auto session = co_await connect_quic(u, port, qec);
+                    lock.lock();
+                    auto& q = pools_[origin];
+                    --q.connecting_h3;
+                    if (session) {
+                        ++opened_;
+                        watch_session(origin, *session);
+                        q.h3.push_back(session);
+                        q.reason = cfg_.http3_only ? "HTTP/3 only (--http3)"
+                                                   : "HTTP/3: the server advertised h3 on UDP port " +
+                                                         std::to_string(port) + " (Alt-Svc)";
+                        wake_all(q);
+                        co_return session->open_stream();
+                    }
+                    wake_all(q);
+                    if (cfg_.http3_only) {
+                        ec = qec;
+                        co_return nullptr;
+                    }
+                    // UDP blocked or QUIC broken on the path: TCP, and
+                    // remember it for a while (RFC 7838 §2.4 lets clients
+                    // ignore an alternative that does not work).
+                    q.h3_broken_until = clock::now() + cfg_.http3_retry_after;
+                    q.reason = "QUIC to UDP port " + std::to_string(port) + " failed (" + qec.message() +
+                               "); fell back to TCP";
+                    continue;
+                }
+                if (p.connecting_h3 > 0 || settling) {
+                    auto w = std::make_shared<net::steady_timer>(ex_, clock::time_point::max());
+                    p.waiters.push_back(w);
+                    lock.unlock();
+                    error_code ignored;
+                    co_await w->async_wait(net::redirect_error(net::use_awaitable, ignored));
+                    continue;
+                }
+            }
             // An HTTP/2 connection with room for one more stream comes first.
             bool h2_settling = false;
             for (auto it = p.h2.begin(); it != p.h2.end();) {
@@ -170,19 +282,10 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                 ++opened_;
                 if (c.http2) {
                     // Requests that waited for this connection may share it now.
-                    std::weak_ptr<client_pools> weak = weak_from_this();
-                    c.http2->on_stream_closed = [weak, origin] {
-                        if (auto self = weak.lock()) {
-                            std::lock_guard relock{self->mutex_};
-                            self->wake_one(self->pools_[origin]);
-                        }
-                    };
-                    c.http2->on_capacity = [weak, origin] {
-                        if (auto self = weak.lock()) {
-                            std::lock_guard relock{self->mutex_};
-                            self->wake_all(self->pools_[origin]);
-                        }
-                    };
+                    watch_session(origin, *c.http2);
+                    if (q.reason.empty() || q.h3_broken_until <= clock::now())
+                        q.reason = u.secure() ? "HTTP/2: the server chose h2 by ALPN"
+                                              : "HTTP/2: prior knowledge";
                     q.h2.push_back(c.http2);
                     wake_all(q);
                     co_return c.http2->open_stream();
@@ -191,6 +294,8 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                     q.known_http1 = true;
                     wake_all(q); // they may open their own connections now
                 }
+                if (q.reason.empty() || q.h3_broken_until <= clock::now())
+                    q.reason = u.secure() ? "HTTP/1.1: the server did not choose h2 by ALPN" : "HTTP/1.1";
                 co_return c.http1;
             }
             wait = std::make_shared<net::steady_timer>(ex_, clock::time_point::max());
@@ -234,6 +339,98 @@ void client_pools::close_idle()
             session->close();
         p.total -= p.h2.size();
         p.h2.clear();
+        for (auto& session : p.h3)
+            session->close();
+        p.h3.clear();
+    }
+}
+
+net::awaitable<std::shared_ptr<multiplexed_session>> client_pools::connect_quic(const url& u, std::uint16_t port,
+                                                                                error_code& ec)
+{
+    {
+        std::lock_guard lock{mutex_};
+        if (!quic_) {
+            quic_ = make_http3_client_context(cfg_, ec);
+            if (ec)
+                co_return nullptr;
+            quic_cfg_ = cfg_;
+            quic_cfg_.handshake_timeout = cfg_.http3_handshake_timeout;
+        }
+    }
+    net::ip::udp::resolver resolver{ex_};
+    auto endpoints = co_await resolver.async_resolve(u.host, std::to_string(port),
+                                                     net::redirect_error(net::use_awaitable, ec));
+    if (ec)
+        co_return nullptr;
+    if (endpoints.empty()) {
+        ec = net::error::host_not_found;
+        co_return nullptr;
+    }
+    co_return co_await connect_http3(quic_, u, endpoints.begin()->endpoint(), quic_cfg_, ec);
+}
+
+void client_pools::note_alt_svc(const url& u, const http::fields& fields)
+{
+    auto value = fields.get("Alt-Svc");
+    if (!value || !u.secure())
+        return;
+    std::lock_guard lock{mutex_};
+    auto& p = pools_[u.origin()];
+    std::string_view v = *value;
+    auto trim = [](std::string_view t) {
+        while (!t.empty() && (t.front() == ' ' || t.front() == '\t'))
+            t.remove_prefix(1);
+        while (!t.empty() && (t.back() == ' ' || t.back() == '\t'))
+            t.remove_suffix(1);
+        return t;
+    };
+    if (trim(v) == "clear") {
+        p.alt_port = 0;
+        return;
+    }
+    // alt-value = protocol-id "=" quoted alt-authority *( OWS ";" parameter ), comma-separated.
+    while (!v.empty()) {
+        auto comma = v.find(',');
+        auto item = trim(v.substr(0, comma));
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+        auto eq = item.find('=');
+        if (eq == std::string_view::npos || trim(item.substr(0, eq)) != "h3")
+            continue;
+        auto rest = item.substr(eq + 1);
+        auto semi = rest.find(';');
+        auto authority = trim(rest.substr(0, semi));
+        if (authority.size() < 2 || authority.front() != '"' || authority.back() != '"')
+            continue;
+        authority = authority.substr(1, authority.size() - 2);
+        auto colon = authority.rfind(':');
+        if (colon == std::string_view::npos)
+            continue;
+        auto host = authority.substr(0, colon);
+        // Another host would need its certificate checked for this origin;
+        // only the same host is used.
+        if (!host.empty() && host != u.host)
+            continue;
+        unsigned port = 0;
+        auto digits = authority.substr(colon + 1);
+        auto [ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (err != std::errc{} || ptr != digits.data() + digits.size() || port == 0 || port > 65535)
+            continue;
+        long long max_age = 86'400; // RFC 7838 §3.1: 24 hours
+        while (semi != std::string_view::npos) {
+            rest = rest.substr(semi + 1);
+            semi = rest.find(';');
+            auto param = trim(rest.substr(0, semi));
+            if (param.substr(0, 3) == "ma=") {
+                long long ma = 0;
+                auto pv = param.substr(3);
+                if (std::from_chars(pv.data(), pv.data() + pv.size(), ma).ec == std::errc{} && ma >= 0)
+                    max_age = ma;
+            }
+        }
+        p.alt_port = static_cast<std::uint16_t>(port);
+        p.alt_expires = clock::now() + std::chrono::seconds{max_age};
+        return;
     }
 }
 
@@ -265,7 +462,7 @@ net::awaitable<client_pools::connected> client_pools::connect(const url& u, erro
     if (!u.secure()) {
         dog->stop();
         if (cfg_.http2_prior_knowledge)
-            co_return connected{nullptr, make_http2_client_session(std::move(socket), cfg_)};
+            co_return connected{nullptr, make_http2_session(std::move(socket), cfg_)};
         co_return connected{make_http1_client_connection(std::move(socket), cfg_), nullptr};
     }
 
@@ -301,7 +498,7 @@ net::awaitable<client_pools::connected> client_pools::connect(const url& u, erro
     }
     auto alpn = tls::negotiated_alpn(stream.native_handle());
     if (alpn == "h2" && cfg_.enable_http2)
-        co_return connected{nullptr, make_http2_client_session(std::move(stream), cfg_)};
+        co_return connected{nullptr, make_http2_session(std::move(stream), cfg_)};
     if (!alpn.empty() && alpn != "http/1.1") {
         ec = error::no_alpn_match;
         co_return connected{};
@@ -370,6 +567,8 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
         if (ec)
             co_return nullptr;
         co_await ex->conn_->send(req, u, ex->head_, ec);
+        if (!ec && ex->head_.version != http::version::http3)
+            pools->note_alt_svc(u, ex->head_.fields);
         if (!ec) {
             if (ex->conn_->body_done())
                 ex->release();
@@ -569,6 +768,10 @@ std::size_t client::connections_opened() const noexcept
 std::size_t client::tls_sessions_resumed() const noexcept
 {
     return pools_->resumed();
+}
+std::string client::version_reason(std::string_view origin) const
+{
+    return pools_->reason(origin);
 }
 const client_config& client::config() const noexcept
 {

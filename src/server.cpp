@@ -1,6 +1,8 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #include "detail/server_state.hpp"
 #include "detail/watchdog.hpp"
+#include "http3/server_driver.hpp"
+#include "transport/quic/endpoint.hpp"
 
 #include <strata/error.hpp>
 #include <strata/url.hpp>
@@ -196,6 +198,8 @@ server::~server()
         error_code ignored;
         a->close(ignored);
     }
+    for (auto& q : state_->quic_listeners)
+        q->stop();
 }
 
 void server::route(std::string_view method, std::string_view pattern, handler h)
@@ -214,7 +218,7 @@ net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
     auto u = url::parse(text, ec);
     if (!u)
         return {};
-    if (u->scheme != "http" && u->scheme != "https") {
+    if (u->scheme != "http" && u->scheme != "https" && u->scheme != "quic") {
         ec = error::bad_url;
         return {};
     }
@@ -227,6 +231,8 @@ net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
         address = net::ip::address_v4::loopback();
     }
     std::uint16_t port = u->port; // ":0" picks an ephemeral port
+    if (u->scheme == "quic")
+        return listen_quic(net::ip::udp::endpoint{address, port}, ec);
 
     bool secure = u->scheme == "https";
     if (secure && !state_->tls_context) {
@@ -269,6 +275,32 @@ net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
     return bound;
 }
 
+net::ip::tcp::endpoint server::listen_quic(const net::ip::udp::endpoint& local, error_code& ec)
+{
+    auto tls = quic::detail::make_tls_server_context(state_->cfg.tls, {"h3"}, state_->cfg.quic.accept_early_data, ec);
+    if (ec)
+        return {};
+    std::weak_ptr<detail::server_state> weak = state_;
+    auto endpoint = std::make_shared<quic::detail::server_endpoint>(
+        state_->ex, state_->cfg.quic, std::move(tls),
+        [weak](quic::detail::connection_io& io) -> std::shared_ptr<quic::detail::session> {
+            auto state = weak.lock();
+            if (!state)
+                return nullptr;
+            return detail::make_http3_server_session(io, std::move(state));
+        });
+    endpoint->open(local, ec);
+    if (ec)
+        return {};
+    auto bound = endpoint->local_endpoint();
+    if (state_->cfg.advertise_http3 && state_->alt_svc.empty())
+        state_->alt_svc = "h3=\":" + std::to_string(bound.port()) +
+                          "\"; ma=" + std::to_string(state_->cfg.alt_svc_max_age.count());
+    state_->quic_listeners.push_back(endpoint);
+    endpoint->start();
+    return {bound.address(), bound.port()};
+}
+
 net::ip::tcp::endpoint server::listen(std::string_view text)
 {
     error_code ec;
@@ -294,6 +326,10 @@ void server::shutdown()
         error_code ignored;
         a->close(ignored);
     }
+    // QUIC listeners take no new connection and close their socket once
+    // their last one ended.
+    for (auto& q : state_->quic_listeners)
+        net::post(state_->ex, [q] { q->stop_accepting(); });
     state_->sweeper.cancel();
     // Connections still alive when the grace period ends are cut.
     state_->grace.expires_after(state_->cfg.shutdown_timeout);

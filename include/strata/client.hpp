@@ -10,6 +10,8 @@
 #include <strata/http/version.hpp>
 #include <strata/http1/connection.hpp>
 #include <strata/http2/connection.hpp>
+#include <strata/http3/connection.hpp>
+#include <strata/transport/quic.hpp>
 #include <strata/transport/tls_config.hpp>
 #include <strata/url.hpp>
 
@@ -43,6 +45,21 @@ struct client_config {
     bool http2_prior_knowledge = false;
     /// HTTP/2 settings (windows, header list size) and limits.
     http2::config http2;
+    /// Use HTTP/3 for an https:// origin that advertised it with Alt-Svc
+    /// (RFC 7838), as browsers do: the first request goes over TCP, later
+    /// ones over QUIC. If QUIC fails (UDP blocked, no handshake within
+    /// http3_handshake_timeout) the request falls back to TCP, and the
+    /// origin is not tried over QUIC again for http3_retry_after.
+    bool enable_http3 = true;
+    /// Speak only HTTP/3 to https:// URLs, without waiting for Alt-Svc, and
+    /// fail if QUIC cannot connect (curl's --http3-only).
+    bool http3_only = false;
+    /// A QUIC handshake that has not finished by then counts as failed.
+    std::chrono::milliseconds http3_handshake_timeout{3'000};
+    std::chrono::milliseconds http3_retry_after{300'000};
+    /// HTTP/3 settings and QUIC transport parameters.
+    http3::config http3;
+    quic::config quic;
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds handshake_timeout{10'000};
     /// From the request sent to the response head received.
@@ -171,6 +188,9 @@ public:
     std::size_t connections_opened() const noexcept;
     /// TLS connections whose handshake resumed an earlier session (one round trip saved).
     std::size_t tls_sessions_resumed() const noexcept;
+    /// Why the last request to `origin` ("https://host:port") took the
+    /// version it took ("alt-svc h3", "ALPN h2", "QUIC failed: ...").
+    std::string version_reason(std::string_view origin) const;
     const client_config& config() const noexcept;
     net::any_io_executor get_executor() const noexcept;
 

@@ -8,15 +8,18 @@
 #include <strata/http/status.hpp>
 #include <strata/http1/connection.hpp>
 #include <strata/http2/connection.hpp>
+#include <strata/http3/connection.hpp>
 #include <strata/request.hpp>
 #include <strata/response.hpp>
 #include <strata/router.hpp>
+#include <strata/transport/quic.hpp>
 #include <strata/transport/tls_config.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 
 #include <chrono>
@@ -58,7 +61,16 @@ struct server_config {
     bool enable_http2 = true;
     /// HTTP/2 settings and abuse limits.
     http2::config http2;
-    /// Certificate and ALPN for https:// listeners.
+    /// HTTP/3 settings (QPACK, field section size, extended CONNECT).
+    http3::config http3;
+    /// QUIC transport parameters and limits for quic:// listeners.
+    quic::config quic;
+    /// While a quic:// listener runs, responses on https:// listeners carry
+    /// `Alt-Svc: h3=":PORT"; ma=...` so clients move to HTTP/3 (RFC 7838).
+    bool advertise_http3 = true;
+    std::chrono::seconds alt_svc_max_age{86'400};
+    /// Certificate and ALPN for https:// listeners; quic:// listeners use
+    /// the same certificate (ALPN "h3").
     tls::server_config tls;
     /// Give each connection its own strand. Needed when several threads run
     /// the executor the server was given; with one thread (the usual
@@ -85,10 +97,11 @@ public:
     void fallback(handler h);
 
     /// Listens on "http://host:port" (HTTP/1.1, and HTTP/2 with prior
-    /// knowledge) or "https://host:port" (TLS; ALPN picks h2 or http/1.1).
+    /// knowledge), "https://host:port" (TLS; ALPN picks h2 or http/1.1) or
+    /// "quic://host:port" (HTTP/3 over QUIC, on UDP; usually the https port).
     /// Host may be an IPv4 or a bracketed IPv6 address ("[::]" listens on both
     /// families where the system allows); port 0 picks a free port. Returns the
-    /// bound endpoint.
+    /// bound address and port (for quic://, the UDP ones).
     net::ip::tcp::endpoint listen(std::string_view url, error_code& ec);
     net::ip::tcp::endpoint listen(std::string_view url);
 
@@ -116,6 +129,7 @@ public:
 
 private:
     void wait_stopped(std::function<void(error_code)> handler);
+    net::ip::tcp::endpoint listen_quic(const net::ip::udp::endpoint& local, error_code& ec);
     std::shared_ptr<detail::server_state> state_;
 };
 

@@ -6,6 +6,7 @@
 #include <strata/client.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 
 #include <chrono>
@@ -54,16 +55,16 @@ public:
     std::chrono::steady_clock::time_point idle_since{};
 };
 
-/// An HTTP/2 connection to one origin, shared by the requests it carries.
-class http2_client_session {
+/// An HTTP/2 or HTTP/3 connection to one origin, shared by the requests it carries.
+class multiplexed_session {
 public:
-    virtual ~http2_client_session() = default;
+    virtual ~multiplexed_session() = default;
     /// A new request may start now (under the server's stream limit, no GOAWAY).
     virtual bool can_open_stream() const noexcept = 0;
     /// Neither failed nor closed nor going away: it may carry requests again later.
     virtual bool usable() const noexcept = 0;
-    /// The server's stream limit is not known yet (its SETTINGS are a round
-    /// trip away): wait for it rather than open another connection.
+    /// The server's stream limit is not known yet (its SETTINGS, or the QUIC
+    /// handshake, are a round trip away): wait for it rather than open another connection.
     virtual bool awaiting_settings() const noexcept = 0;
     /// Whether any request has used it already (client_response::reused_connection).
     virtual bool used() const noexcept = 0;
@@ -84,9 +85,23 @@ std::shared_ptr<client_connection> make_http1_client_connection(net::ip::tcp::so
                                                                 const client_config& cfg);
 std::shared_ptr<client_connection> make_http1_client_connection(tls_client_stream stream,
                                                                 const client_config& cfg);
-std::shared_ptr<http2_client_session> make_http2_client_session(net::ip::tcp::socket socket,
+std::shared_ptr<multiplexed_session> make_http2_session(net::ip::tcp::socket socket,
                                                                 const client_config& cfg);
-std::shared_ptr<http2_client_session> make_http2_client_session(tls_client_stream stream,
+std::shared_ptr<multiplexed_session> make_http2_session(tls_client_stream stream,
                                                                 const client_config& cfg);
+
+class http3_client_context;
+
+/// Opens a QUIC connection to `remote` and starts HTTP/3 on it; completes
+/// once the handshake finished (or, with a resumption ticket and 0-RTT
+/// enabled, at once, so idempotent requests go in early data), or failed
+/// within cfg.handshake_timeout.
+net::awaitable<std::shared_ptr<multiplexed_session>> connect_http3(std::shared_ptr<http3_client_context> ctx,
+                                                                   const url& target,
+                                                                   const net::ip::udp::endpoint& remote,
+                                                                   const client_config& cfg, error_code& ec);
+/// The QUIC TLS context and resumption tickets a client shares among its
+/// HTTP/3 connections; made on first use.
+std::shared_ptr<http3_client_context> make_http3_client_context(const client_config& cfg, error_code& ec);
 
 } // namespace strata::detail

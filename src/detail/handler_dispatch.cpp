@@ -43,7 +43,8 @@ net::awaitable<handler_outcome> run_handler(server_state& state, request& req, r
 }
 
 template <class Field>
-void collect_response_fields(const server_state& state, const http::fields& fields, std::vector<Field>& out)
+void collect_response_fields(const server_state& state, const http::fields& fields, std::vector<Field>& out,
+                             bool secure)
 {
     out.clear();
     for (auto f : fields)
@@ -52,11 +53,13 @@ void collect_response_fields(const server_state& state, const http::fields& fiel
         out.push_back({"Date", http_date()});
     if (!state.cfg.server_header.empty() && !fields.contains("Server"))
         out.push_back({"Server", state.cfg.server_header});
+    if (secure && !state.alt_svc.empty() && !fields.contains("Alt-Svc"))
+        out.push_back({"Alt-Svc", state.alt_svc});
 }
 
 template void collect_response_fields<http1::field>(const server_state&, const http::fields&,
-                                                    std::vector<http1::field>&);
+                                                    std::vector<http1::field>&, bool);
 template void collect_response_fields<http::field_view>(const server_state&, const http::fields&,
-                                                        std::vector<http::field_view>&);
+                                                        std::vector<http::field_view>&, bool);
 
 } // namespace strata::detail

@@ -30,8 +30,10 @@ net::awaitable<handler_outcome> run_handler(server_state& state, request& req, r
                                             const bool* body_too_large = nullptr);
 
 /// The fields every response carries: the handler's, then Date and Server
-/// unless it set its own.
+/// unless it set its own, and on a TLS connection (`secure`) the Alt-Svc
+/// that advertises the server's HTTP/3 listener.
 template <class Field>
-void collect_response_fields(const server_state& state, const http::fields& fields, std::vector<Field>& out);
+void collect_response_fields(const server_state& state, const http::fields& fields, std::vector<Field>& out,
+                             bool secure = false);
 
 } // namespace strata::detail

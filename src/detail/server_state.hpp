@@ -17,9 +17,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <span>
 #include <unordered_set>
 #include <vector>
+
+namespace strata::quic::detail {
+class server_endpoint;
+}
 
 namespace strata::detail {
 
@@ -46,6 +51,9 @@ struct server_state : std::enable_shared_from_this<server_state> {
     handler fallback;
     std::optional<net::ssl::context> tls_context;
     std::vector<std::shared_ptr<net::ip::tcp::acceptor>> acceptors;
+    std::vector<std::shared_ptr<quic::detail::server_endpoint>> quic_listeners;
+    /// The Alt-Svc value TLS responses carry while a quic:// listener runs.
+    std::string alt_svc;
 
     std::mutex mutex; // guards everything below
     std::unordered_set<server_connection*> live;

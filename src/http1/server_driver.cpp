@@ -308,7 +308,7 @@ net::awaitable<std::size_t> http1_server_connection<Stream>::read_body(std::span
 template <class Stream>
 void http1_server_connection<Stream>::collect_fields(unsigned status, const http::fields& fields)
 {
-    collect_response_fields(*state_, fields, out_fields_);
+    collect_response_fields(*state_, fields, out_fields_, is_tls);
     // Shutting down: this is the connection's last response, and the client
     // should know before it sends another request. (The codec itself adds
     // the close an unread 100-continue body or an HTTP/1.0 peer needs.)

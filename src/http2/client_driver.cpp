@@ -11,7 +11,7 @@
 #include "../detail/client_connection.hpp"
 #include "../detail/stream_socket.hpp"
 #include "../detail/watchdog.hpp"
-#include "stream_inbox.hpp"
+#include "../detail/stream_inbox.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http2/connection.hpp>
@@ -42,10 +42,10 @@ template <class Stream>
 class http2_session;
 
 template <class Stream>
-class http2_client_stream final : public client_connection, public http2_stream_inbox {
+class http2_client_stream final : public client_connection, public stream_inbox {
 public:
     http2_client_stream(std::shared_ptr<http2_session<Stream>> session, const client_config& cfg)
-        : http2_stream_inbox(session->executor()), session_(std::move(session)), cfg_(cfg)
+        : stream_inbox(session->executor()), session_(std::move(session)), cfg_(cfg)
     {}
     ~http2_client_stream() override;
 
@@ -85,7 +85,7 @@ private:
 };
 
 template <class Stream>
-class http2_session final : public http2_client_session,
+class http2_session final : public multiplexed_session,
                             public std::enable_shared_from_this<http2_session<Stream>> {
     using tcp = net::ip::tcp;
     static constexpr bool is_tls = is_tls_stream<Stream>;
@@ -543,7 +543,7 @@ net::awaitable<std::size_t> http2_client_stream<Stream>::read_body(std::span<std
 }
 
 template <class Stream>
-std::shared_ptr<http2_client_session> make(Stream stream, const client_config& cfg)
+std::shared_ptr<multiplexed_session> make(Stream stream, const client_config& cfg)
 {
     auto s = std::make_shared<http2_session<Stream>>(std::move(stream), cfg);
     s->start();
@@ -552,13 +552,13 @@ std::shared_ptr<http2_client_session> make(Stream stream, const client_config& c
 
 } // namespace
 
-std::shared_ptr<http2_client_session> make_http2_client_session(net::ip::tcp::socket socket,
+std::shared_ptr<multiplexed_session> make_http2_session(net::ip::tcp::socket socket,
                                                                 const client_config& cfg)
 {
     return make(std::move(socket), cfg);
 }
 
-std::shared_ptr<http2_client_session> make_http2_client_session(tls_client_stream stream,
+std::shared_ptr<multiplexed_session> make_http2_session(tls_client_stream stream,
                                                                 const client_config& cfg)
 {
     return make(std::move(stream), cfg);

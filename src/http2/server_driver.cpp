@@ -17,7 +17,7 @@
 #include "../detail/stream_socket.hpp"
 #include "../detail/stream_table.hpp"
 #include "../detail/watchdog.hpp"
-#include "stream_inbox.hpp"
+#include "../detail/stream_inbox.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http2/connection.hpp>
@@ -50,11 +50,11 @@ class http2_server_connection;
 
 /// One request/response exchange on a connection.
 template <class Stream>
-class http2_stream final : public server_stream, public http2_stream_inbox {
+class http2_stream final : public server_stream, public stream_inbox {
 public:
     http2_stream(std::shared_ptr<http2_server_connection<Stream>> conn, http::stream_id id,
                  std::uint64_t body_limit)
-        : http2_stream_inbox(conn->executor()), conn_(std::move(conn)), id_(id), body_limit_(body_limit)
+        : stream_inbox(conn->executor()), conn_(std::move(conn)), id_(id), body_limit_(body_limit)
     {}
 
     ~http2_stream() override { conn_->forget(id_, this); }
@@ -140,6 +140,7 @@ public:
     const server_state& state() const noexcept { return *state_; }
     void kick_writer() { writer_wake_.cancel(); }
     bool closed() const noexcept { return closed_; }
+    static constexpr bool secure() noexcept { return is_tls; }
     /// Scratch for a response head: the codec copies it at once.
     std::vector<http::field_view>& out_fields() noexcept { return out_fields_; }
     void stream_done(http::stream_id id);
@@ -546,7 +547,7 @@ net::awaitable<void> http2_stream<Stream>::write_head(unsigned status, const htt
         end_stream = false;
     }
     auto& out_fields = conn_->out_fields();
-    collect_response_fields(conn_->state(), fields, out_fields);
+    collect_response_fields(conn_->state(), fields, out_fields, conn_->secure());
     bool no_body = (end_stream && body.empty()) || head_request_;
     if (head_request_)
         body = {};

@@ -32,6 +32,7 @@ protected:
     client_config client_cfg() const { return test::client_config_for(GetParam()); }
     bool h2() const { return GetParam().h2(); }
     std::string scheme() const { return GetParam().scheme(); }
+    std::string listen_scheme() const { return GetParam().listen_scheme(); }
 
     void SetUp() override
     {
@@ -64,7 +65,7 @@ protected:
             throw std::runtime_error("handler bug");
             co_return;
         });
-        endpoint = srv.listen(scheme() + "://127.0.0.1:0");
+        endpoint = srv.listen(listen_scheme() + "://127.0.0.1:0");
         base = scheme() + "://127.0.0.1:" + std::to_string(endpoint.port());
     }
 
@@ -320,7 +321,7 @@ TEST_P(Exchange, ConditionalGetAnswers304)
 
 TEST_P(Exchange, ListensOnIpv6Loopback)
 {
-    auto ep6 = srv.listen(scheme() + "://[::1]:0");
+    auto ep6 = srv.listen(listen_scheme() + "://[::1]:0");
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), client_cfg()};
         auto res = co_await cli.get(scheme() + "://[::1]:" + std::to_string(ep6.port()) + "/peer");
@@ -413,7 +414,7 @@ TEST_P(Exchange, RunReturnsWhileOnlyIdlePooledConnectionsRemain)
     auto srv = std::make_unique<server>(io.get_executor(), test::server_config_for(GetParam()));
     srv->route("GET", "/",
                [](request&, response& res) -> net::awaitable<void> { co_await res.send(status::ok, "x"); });
-    auto port = srv->listen(scheme() + "://127.0.0.1:0").port();
+    auto port = srv->listen(listen_scheme() + "://127.0.0.1:0").port();
     client cli{io.get_executor(), client_cfg()};
     bool fetched = false;
     net::co_spawn(

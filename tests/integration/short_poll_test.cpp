@@ -68,7 +68,7 @@ TEST_P(ShortPoll, DeliversOnlyChangesAndUnchangedPollsCost304)
     server srv{io.get_executor(), server_cfg()};
     scoreboard board;
     srv.route("GET", "/score", board.route());
-    auto ep = srv.listen(GetParam().scheme() + "://127.0.0.1:0");
+    auto ep = srv.listen(GetParam().listen_scheme() + "://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), client_cfg()};
         short_poller poller{cli, url(ep, "/score"), config(20ms)};
@@ -94,7 +94,7 @@ TEST_P(ShortPoll, ErrorsBackOffAndRecover)
     scoreboard board;
     board.fail_next = 3;
     srv.route("GET", "/score", board.route());
-    auto ep = srv.listen(GetParam().scheme() + "://127.0.0.1:0");
+    auto ep = srv.listen(GetParam().listen_scheme() + "://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), client_cfg()};
         short_poller poller{cli, url(ep, "/score"), config(10ms, 40ms)};
@@ -115,7 +115,7 @@ TEST_P(ShortPoll, StopEndsAPendingPoll)
     server srv{io.get_executor(), server_cfg()};
     scoreboard board;
     srv.route("GET", "/score", board.route());
-    auto ep = srv.listen(GetParam().scheme() + "://127.0.0.1:0");
+    auto ep = srv.listen(GetParam().listen_scheme() + "://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), client_cfg()};
         short_poller poller{cli, url(ep, "/score"), config(10s)};

@@ -50,7 +50,7 @@ protected:
         prefixed.prefix = "/static";
         srv.route("GET", "/static/{rest...}", static_files(root, prefixed));
         srv.fallback(static_files(root));
-        port = srv.listen(GetParam().scheme() + "://127.0.0.1:0").port();
+        port = srv.listen(GetParam().listen_scheme() + "://127.0.0.1:0").port();
     }
     void TearDown() override { fs::remove_all(base); }
 

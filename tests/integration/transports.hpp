@@ -2,8 +2,8 @@
 #pragma once
 
 // The transports every integration test runs over: HTTP/1.1 and HTTP/2,
-// each on TCP and on TLS (a test CA made at run time). A test written once
-// against strata::server and strata::client runs on all four.
+// each on TCP and on TLS (a test CA made at run time), and HTTP/3 on QUIC.
+// A test written once against strata::server and strata::client runs on all five.
 
 #include <strata/config.hpp>
 
@@ -22,11 +22,17 @@ struct transport {
     bool tls = false;
 
     bool h2() const noexcept { return version == http::version::http2; }
+    bool h3() const noexcept { return version == http::version::http3; }
+    /// The scheme of the URLs a client asks for.
     std::string scheme() const { return tls ? "https" : "http"; }
+    /// The scheme a server listens on: HTTP/3 listens on quic://.
+    std::string listen_scheme() const { return h3() ? "quic" : scheme(); }
 };
 
 inline std::string transport_name(const ::testing::TestParamInfo<transport>& info)
 {
+    if (info.param.h3())
+        return "http3_quic";
     return std::string(info.param.h2() ? "http2" : "http1") + (info.param.tls ? "_tls" : "_tcp");
 }
 
@@ -53,6 +59,7 @@ inline client_config client_config_for(const transport& t, client_config cfg = {
 {
     cfg.enable_http2 = t.h2();
     cfg.http2_prior_knowledge = t.h2() && !t.tls;
+    cfg.http3_only = t.h3();
     cfg.tls.ca_pem = test_authority().ca.certificate_pem;
     return cfg;
 }
@@ -61,7 +68,7 @@ inline auto all_transports()
 {
     return ::testing::Values(transport{http::version::http1_1, false},
                              transport{http::version::http1_1, true}, transport{http::version::http2, false},
-                             transport{http::version::http2, true});
+                             transport{http::version::http2, true}, transport{http::version::http3, true});
 }
 
 } // namespace strata::test

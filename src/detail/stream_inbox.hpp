@@ -1,10 +1,10 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #pragma once
 
-// What an HTTP/2 stream holds on either side (server handler, client
+// What an HTTP/2 or HTTP/3 stream holds on either side (server handler, client
 // response): the body bytes the connection's reader delivered and the
 // application has not read, and one timer that is both the stream's
-// deadline and its wake-up call. Private to src/http2/.
+// deadline and its wake-up call. Private to src/.
 
 #include <strata/config.hpp>
 #include <strata/http/fields.hpp>
@@ -23,18 +23,18 @@
 
 namespace strata::detail {
 
-class http2_stream_inbox {
+class stream_inbox {
 public:
     using clock = std::chrono::steady_clock;
 
-    explicit http2_stream_inbox(const net::any_io_executor& ex) : timer_(ex) {}
+    explicit stream_inbox(const net::any_io_executor& ex) : timer_(ex) {}
 
     /// The reader delivered body bytes.
     void append(std::span<const std::byte> bytes) { body_.insert(body_.end(), bytes.begin(), bytes.end()); }
     /// Bytes delivered and not read yet.
     std::size_t unread() const noexcept { return body_.size() - offset_; }
     /// Copies what is buffered into `out`; the caller returns that much
-    /// flow-control credit (http2::connection::consume).
+    /// flow-control credit (the codec's consume()).
     std::size_t take(std::span<std::byte> out) noexcept
     {
         auto n = std::min(out.size(), unread());
