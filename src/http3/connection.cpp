@@ -535,8 +535,10 @@ struct connection::impl {
         auto* st = streams.find(stream);
         if (!st)
             return;
-        // QUIC closed a stream whose message never ended and which nobody reset.
-        if (!st->end_reported && code != static_cast<std::uint64_t>(h3_error::no_error))
+        // QUIC closed a stream whose message never ended, that nobody reset
+        // or stopped reading, with an error code (0: QUIC gave none).
+        if (!st->end_reported && !st->read_shut && code != 0 &&
+            code != static_cast<std::uint64_t>(h3_error::no_error))
             report_reset(stream, code);
         give_block(std::move(st->block));
         give_outbound(std::move(st->out));
