@@ -12,21 +12,26 @@ namespace strata_cli {
 
 namespace {
 
-/// The HTTP version flags, curl's names. --http3 becomes a row when its driver lands.
+/// The HTTP version flags, curl's names. With none, the client offers h2 by
+/// ALPN and moves to HTTP/3 where the server advertised it (Alt-Svc).
 struct version_flag {
     std::string_view name;
     std::string_view help;
     bool http2;
     bool prior_knowledge;
+    bool http3;      ///< follow Alt-Svc to HTTP/3
+    bool http3_only; ///< HTTP/3 and nothing else
 };
 
 const std::vector<version_flag>& version_flags()
 {
     static const std::vector<version_flag> flags{
-        {"http1.1", "use HTTP/1.1 only", false, false},
-        {"http2", "use HTTP/2 when an https:// server offers it by ALPN (the default)", true, false},
+        {"http1.1", "use HTTP/1.1 only", false, false, false, false},
+        {"http2", "use HTTP/2 when an https:// server offers it by ALPN, never HTTP/3", true, false, false, false},
         {"http2-prior-knowledge", "use HTTP/2 on http:// URLs without asking (the server must speak it)",
-         true, true},
+         true, true, false, false},
+        {"http3", "use HTTP/3 over QUIC only (https:// URLs); fail if QUIC cannot connect", false, false, true,
+         true},
     };
     return flags;
 }
@@ -72,6 +77,8 @@ bool apply_client_options(const args& a, strata::client_config& cfg, strata::htt
         if (a.has(v.name)) {
             cfg.enable_http2 = v.http2;
             cfg.http2_prior_knowledge = v.prior_knowledge;
+            cfg.enable_http3 = v.http3;
+            cfg.http3_only = v.http3_only;
         }
     }
     return true;

@@ -50,7 +50,9 @@ void print_head(std::FILE* out, std::string_view prefix, const strata::client_re
 /// the client's defaults unless -H replaced them).
 void print_request(const strata::client_request& req, const strata::url& u, const strata::client_config& cfg)
 {
-    if (u.secure()) {
+    if (u.secure() && cfg.http3_only) {
+        std::fputs("* QUIC: offering h3\n", stderr);
+    } else if (u.secure()) {
         if (cfg.enable_http2)
             std::fputs("* ALPN: offering h2\n", stderr);
         for (const auto& p : cfg.tls.alpn)
@@ -58,7 +60,7 @@ void print_request(const strata::client_request& req, const strata::url& u, cons
     }
     // The version is the server's choice (ALPN) unless it was fixed in advance.
     const char* version = !u.secure() ? (cfg.http2_prior_knowledge ? " HTTP/2" : " HTTP/1.1")
-                                      : (cfg.enable_http2 ? "" : " HTTP/1.1");
+                                      : (cfg.http3_only ? " HTTP/3" : (cfg.enable_http2 ? "" : " HTTP/1.1"));
     std::fprintf(stderr, "> %s %s%s\r\n", req.method.c_str(), u.target.c_str(), version);
     if (!req.fields.contains("Host"))
         std::fprintf(stderr, "> Host: %s\r\n", u.authority().c_str());
@@ -87,6 +89,11 @@ net::awaitable<int> fetch(strata::client& cli, get_options o)
             std::fprintf(stderr, "* %s\n",
                          res.url().secure() ? "ALPN: server accepted h2" : "HTTP/2 with prior knowledge");
         std::fprintf(stderr, "* Using %s\n", std::string(strata::http::to_string(res.version())).c_str());
+        if (auto why = cli.version_reason(res.url().origin()); !why.empty())
+            std::fprintf(stderr, "* Why: %s\n", why.c_str());
+        if (auto alt = res.header("Alt-Svc"); alt && res.version() != strata::http::version::http3)
+            std::fprintf(stderr, "* Alt-Svc: %.*s (later requests to this origin use HTTP/3)\n",
+                         static_cast<int>(alt->size()), alt->data());
         if (res.url().origin() != asked.origin() || res.url().target != asked.target)
             std::fprintf(stderr, "* Redirected to %s%s\n", res.url().origin().c_str(),
                          res.url().target.c_str());

@@ -30,6 +30,7 @@ constexpr std::string_view usage = "strata serve [options]";
 const option serve_options[] = {
     {"http", 0, "PORT", "plain HTTP port (default 8080; 0 picks one; 'off' for none)"},
     {"https", 0, "PORT", "HTTPS port (default 8443; 0 picks one; 'off' for none)"},
+    {"quic", 0, "PORT", "HTTP/3 (QUIC, UDP) port, advertised by Alt-Svc (default: the HTTPS port; 'off' for none)"},
     {"host", 0, "ADDR", "address to listen on (default [::], IPv6 and IPv4)"},
     {"root", 0, "DIR", "serve the files under DIR (default: the current directory)"},
     {"cert", 0, "FILE", "certificate chain (PEM); without it a development certificate is made"},
@@ -72,6 +73,9 @@ int serve_main(int argc, char** argv)
     }
     const auto http_port = a.value("http").value_or("8080");
     const auto https_port = a.value("https").value_or("8443");
+    auto quic_port = a.value("quic").value_or(https_port);
+    if (https_port == "off" && !a.has("quic"))
+        quic_port = "off";
     const auto host = url_host(a.value("host").value_or("[::]"));
     const std::filesystem::path root = a.value("root").value_or(".");
     if (!std::filesystem::is_directory(root)) {
@@ -85,7 +89,7 @@ int serve_main(int argc, char** argv)
 
     strata::server_config cfg;
     dev_certificate dev;
-    if (https_port != "off") {
+    if (https_port != "off" || quic_port != "off") {
         if (a.has("cert")) {
             cfg.tls.certificate_chain_file = *a.value("cert");
             cfg.tls.private_key_file = *a.value("key");
@@ -104,7 +108,9 @@ int serve_main(int argc, char** argv)
     srv.fallback(strata::static_files(root));
 
     std::printf("serving %s\n", std::filesystem::absolute(root).lexically_normal().c_str());
-    for (auto [scheme, port] : {std::pair{"http", http_port}, std::pair{"https", https_port}}) {
+    // QUIC first: its port goes into the Alt-Svc of the TLS listener's responses.
+    for (auto [scheme, port] :
+         {std::pair{"quic", quic_port}, std::pair{"http", http_port}, std::pair{"https", https_port}}) {
         if (port == "off")
             continue;
         strata::error_code ec;
@@ -115,8 +121,12 @@ int serve_main(int argc, char** argv)
                          ec.message().c_str());
             return 1;
         }
-        std::printf("listening on %s://%s:%u  (try: strata get %s/hello)\n", scheme, host.c_str(), ep.port(),
-                    local_url(scheme, host, ep.port()).c_str());
+        if (std::string_view(scheme) == "quic")
+            std::printf("listening on quic://%s:%u  (HTTP/3; try: strata get --http3 %s/hello)\n", host.c_str(),
+                        ep.port(), local_url("https", host, ep.port()).c_str());
+        else
+            std::printf("listening on %s://%s:%u  (try: strata get %s/hello)\n", scheme, host.c_str(), ep.port(),
+                        local_url(scheme, host, ep.port()).c_str());
     }
     if (!dev.certificate_file.empty())
         std::printf("development certificate: %s\n  (trust it with: strata get --cacert %s URL)\n",

@@ -88,6 +88,18 @@ cmp -s "$work/root/data.bin" "$work/h2copy.bin" || fail "file over h2c differs"
 "$strata" get -v --http1.1 --cacert "$cert" "$https/hello" 2> "$work/h1tls.txt" > /dev/null
 grep -q '^\* Using HTTP/1.1' "$work/h1tls.txt" || fail "--http1.1 over TLS did not use HTTP/1.1"
 
+step "HTTP/3: --http3 on the QUIC port (the HTTPS port number, over UDP), Alt-Svc on the TLS port"
+"$strata" get -v --http3 --cacert "$cert" "$https/hello" 2> "$work/h3.txt" > "$work/h3.body"
+grep -q '^\* Using HTTP/3' "$work/h3.txt" || fail "--http3 did not use HTTP/3: $(cat "$work/h3.txt")"
+grep -q '^\* Why: HTTP/3 only' "$work/h3.txt" || fail "-v does not say why HTTP/3"
+[[ $(cat "$work/h3.body") == "hello from strata" ]] || fail "h3 body"
+"$strata" get --http3 --cacert "$cert" -o "$work/h3copy.bin" "$https/data.bin" 2> /dev/null
+cmp -s "$work/root/data.bin" "$work/h3copy.bin" || fail "file over HTTP/3 differs"
+grep -q "^\* Alt-Svc: h3=\":$https_port\"" "$work/h2tls.txt" || fail "the TLS response did not advertise h3"
+rc=0
+"$strata" get --http3 --max-time 5 "$http/hello" > /dev/null 2>&1 || rc=$?
+[[ $rc != 0 ]] || fail "--http3 on an http:// URL succeeded"
+
 step "--fail on 404"
 rc=0
 "$strata" get --fail "$http/no-such-file" > "$work/fail.out" 2>&1 || rc=$?
