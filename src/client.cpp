@@ -45,6 +45,11 @@ public:
         std::lock_guard lock{mutex_};
         return resumed_;
     }
+    std::size_t early() const noexcept
+    {
+        std::lock_guard lock{mutex_};
+        return quic_ ? early_data_requests(*quic_) : 0;
+    }
 
     /// An idle connection to the origin, or a new one when under the limit,
     /// or the next one released.
@@ -768,6 +773,10 @@ std::size_t client::connections_opened() const noexcept
 std::size_t client::tls_sessions_resumed() const noexcept
 {
     return pools_->resumed();
+}
+std::size_t client::early_data_requests() const noexcept
+{
+    return pools_->early();
 }
 std::string client::version_reason(std::string_view origin) const
 {

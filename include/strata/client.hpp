@@ -188,6 +188,9 @@ public:
     std::size_t connections_opened() const noexcept;
     /// TLS connections whose handshake resumed an earlier session (one round trip saved).
     std::size_t tls_sessions_resumed() const noexcept;
+    /// HTTP/3 requests that went in 0-RTT early data on a resumed connection
+    /// and were answered (the server accepted the early data): a round trip saved.
+    std::size_t early_data_requests() const noexcept;
     /// Why the last request to `origin` ("https://host:port") took the
     /// version it took ("alt-svc h3", "ALPN h2", "QUIC failed: ...").
     std::string version_reason(std::string_view origin) const;

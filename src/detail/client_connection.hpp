@@ -103,5 +103,6 @@ net::awaitable<std::shared_ptr<multiplexed_session>> connect_http3(std::shared_p
 /// The QUIC TLS context and resumption tickets a client shares among its
 /// HTTP/3 connections; made on first use.
 std::shared_ptr<http3_client_context> make_http3_client_context(const client_config& cfg, error_code& ec);
+std::size_t early_data_requests(const http3_client_context& ctx) noexcept;
 
 } // namespace strata::detail

@@ -25,6 +25,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
 #include <charconv>
 #include <map>
 #include <mutex>
@@ -38,6 +39,8 @@ namespace q = quic::detail;
 class http3_client_context {
 public:
     std::shared_ptr<q::tls_client_context> tls;
+    /// Requests answered after riding in accepted 0-RTT data.
+    std::atomic<std::size_t> early_answered{0};
 
     std::optional<q::resumption> ticket_for(const std::string& origin)
     {
@@ -57,6 +60,11 @@ private:
     std::mutex mutex_;
     std::map<std::string, q::resumption> tickets_;
 };
+
+std::size_t early_data_requests(const http3_client_context& ctx) noexcept
+{
+    return ctx.early_answered.load(std::memory_order_relaxed);
+}
 
 std::shared_ptr<http3_client_context> make_http3_client_context(const client_config& cfg, error_code& ec)
 {
@@ -216,6 +224,8 @@ public:
         handshake_wait_.cancel();
         for (auto& [_, st] : streams_)
             st->wake();
+        for (auto* st : awaiting_handshake_)
+            st->wake();
         if (on_capacity)
             on_capacity();
     }
@@ -292,6 +302,8 @@ public:
         else
             close_error_ = error::stream_closed;
         handshake_wait_.cancel();
+        for (auto* st : awaiting_handshake_)
+            st->wake();
         for (auto& [_, st] : streams_) {
             if (!st->reset_ && !(st->head_done_ && st->body_end_)) {
                 st->reset_ = true;
@@ -330,12 +342,14 @@ public:
     net::awaitable<bool> wait_handshake(http3_client_stream& st, std::chrono::milliseconds timeout)
     {
         auto deadline = clock::now() + timeout;
+        awaiting_handshake_.push_back(&st);
         while (!handshake_done_ && !dead_) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
             if (left.count() <= 0)
-                co_return false;
+                break;
             co_await st.wait(left);
         }
+        std::erase(awaiting_handshake_, &st);
         co_return handshake_done_;
     }
 
@@ -390,6 +404,8 @@ private:
     std::string origin_;
     net::steady_timer handshake_wait_;
     std::unordered_map<http::stream_id, http3_client_stream*> streams_;
+    // Streams whose request is not safe to send early, waiting for the handshake.
+    std::vector<http3_client_stream*> awaiting_handshake_;
     error_code close_error_;
     bool handshake_done_ = false;
     bool early_ok_ = false;
@@ -406,6 +422,8 @@ void http3_session::dispatch(http::event& ev)
             st->head_.fields = http::fields{h->fields};
             st->head_.version = http::version::http3;
             st->head_done_ = true;
+            if (st->early_ && endpoint_->quic().early_data_accepted())
+                ++ctx_->early_answered;
             st->body_end_ = h->end_stream;
             st->wake();
         }
