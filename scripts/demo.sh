@@ -42,7 +42,8 @@ show() {
     "$strata" "$@"
 }
 show get -v "http://localhost:$http_port/hello"
-show get --cacert "$cert" "https://localhost:$https_port/hello"
+show get -v --cacert "$cert" "https://localhost:$https_port/hello"
+show get -v --http3 --cacert "$cert" "https://localhost:$https_port/hello"
 show get "http://localhost:$http_port/stream?n=3"
 show get -I "http://localhost:$http_port/README.md"
 show poll --count 1 "http://localhost:$http_port/scores"
