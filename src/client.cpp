@@ -141,7 +141,6 @@ public:
     }
 
 private:
-
     net::any_io_executor ex_;
     client_config cfg_;
     mutable std::mutex mutex_;
@@ -289,8 +288,8 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                     // Requests that waited for this connection may share it now.
                     watch_session(origin, *c.http2);
                     if (q.reason.empty() || q.h3_broken_until <= clock::now())
-                        q.reason = u.secure() ? "HTTP/2: the server chose h2 by ALPN"
-                                              : "HTTP/2: prior knowledge";
+                        q.reason =
+                            u.secure() ? "HTTP/2: the server chose h2 by ALPN" : "HTTP/2: prior knowledge";
                     q.h2.push_back(c.http2);
                     wake_all(q);
                     co_return c.http2->open_stream();
@@ -350,8 +349,8 @@ void client_pools::close_idle()
     }
 }
 
-net::awaitable<std::shared_ptr<multiplexed_session>> client_pools::connect_quic(const url& u, std::uint16_t port,
-                                                                                error_code& ec)
+net::awaitable<std::shared_ptr<multiplexed_session>>
+client_pools::connect_quic(const url& u, std::uint16_t port, error_code& ec)
 {
     {
         std::lock_guard lock{mutex_};

@@ -277,7 +277,8 @@ net::ip::tcp::endpoint server::listen(std::string_view text, error_code& ec)
 
 net::ip::tcp::endpoint server::listen_quic(const net::ip::udp::endpoint& local, error_code& ec)
 {
-    auto tls = quic::detail::make_tls_server_context(state_->cfg.tls, {"h3"}, state_->cfg.quic.accept_early_data, ec);
+    auto tls = quic::detail::make_tls_server_context(state_->cfg.tls, {"h3"},
+                                                     state_->cfg.quic.accept_early_data, ec);
     if (ec)
         return {};
     std::weak_ptr<detail::server_state> weak = state_;

@@ -27,11 +27,12 @@ const std::vector<version_flag>& version_flags()
 {
     static const std::vector<version_flag> flags{
         {"http1.1", "use HTTP/1.1 only", false, false, false, false},
-        {"http2", "use HTTP/2 when an https:// server offers it by ALPN, never HTTP/3", true, false, false, false},
+        {"http2", "use HTTP/2 when an https:// server offers it by ALPN, never HTTP/3", true, false, false,
+         false},
         {"http2-prior-knowledge", "use HTTP/2 on http:// URLs without asking (the server must speak it)",
          true, true, false, false},
-        {"http3", "use HTTP/3 over QUIC only (https:// URLs); fail if QUIC cannot connect", false, false, true,
-         true},
+        {"http3", "use HTTP/3 over QUIC only (https:// URLs); fail if QUIC cannot connect", false, false,
+         true, true},
     };
     return flags;
 }

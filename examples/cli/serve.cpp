@@ -30,7 +30,8 @@ constexpr std::string_view usage = "strata serve [options]";
 const option serve_options[] = {
     {"http", 0, "PORT", "plain HTTP port (default 8080; 0 picks one; 'off' for none)"},
     {"https", 0, "PORT", "HTTPS port (default 8443; 0 picks one; 'off' for none)"},
-    {"quic", 0, "PORT", "HTTP/3 (QUIC, UDP) port, advertised by Alt-Svc (default: the HTTPS port; 'off' for none)"},
+    {"quic", 0, "PORT",
+     "HTTP/3 (QUIC, UDP) port, advertised by Alt-Svc (default: the HTTPS port; 'off' for none)"},
     {"host", 0, "ADDR", "address to listen on (default [::], IPv6 and IPv4)"},
     {"root", 0, "DIR", "serve the files under DIR (default: the current directory)"},
     {"cert", 0, "FILE", "certificate chain (PEM); without it a development certificate is made"},
@@ -122,11 +123,11 @@ int serve_main(int argc, char** argv)
             return 1;
         }
         if (std::string_view(scheme) == "quic")
-            std::printf("listening on quic://%s:%u  (HTTP/3; try: strata get --http3 %s/hello)\n", host.c_str(),
-                        ep.port(), local_url("https", host, ep.port()).c_str());
+            std::printf("listening on quic://%s:%u  (HTTP/3; try: strata get --http3 %s/hello)\n",
+                        host.c_str(), ep.port(), local_url("https", host, ep.port()).c_str());
         else
-            std::printf("listening on %s://%s:%u  (try: strata get %s/hello)\n", scheme, host.c_str(), ep.port(),
-                        local_url(scheme, host, ep.port()).c_str());
+            std::printf("listening on %s://%s:%u  (try: strata get %s/hello)\n", scheme, host.c_str(),
+                        ep.port(), local_url(scheme, host, ep.port()).c_str());
     }
     if (!dev.certificate_file.empty())
         std::printf("development certificate: %s\n  (trust it with: strata get --cacert %s URL)\n",

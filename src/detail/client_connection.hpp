@@ -86,9 +86,8 @@ std::shared_ptr<client_connection> make_http1_client_connection(net::ip::tcp::so
 std::shared_ptr<client_connection> make_http1_client_connection(tls_client_stream stream,
                                                                 const client_config& cfg);
 std::shared_ptr<multiplexed_session> make_http2_session(net::ip::tcp::socket socket,
-                                                                const client_config& cfg);
-std::shared_ptr<multiplexed_session> make_http2_session(tls_client_stream stream,
-                                                                const client_config& cfg);
+                                                        const client_config& cfg);
+std::shared_ptr<multiplexed_session> make_http2_session(tls_client_stream stream, const client_config& cfg);
 
 class http3_client_context;
 

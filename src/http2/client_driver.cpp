@@ -9,9 +9,9 @@
 // GOAWAY the server sent meanwhile is read with the next request.
 
 #include "../detail/client_connection.hpp"
+#include "../detail/stream_inbox.hpp"
 #include "../detail/stream_socket.hpp"
 #include "../detail/watchdog.hpp"
-#include "../detail/stream_inbox.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http2/connection.hpp>
@@ -552,14 +552,12 @@ std::shared_ptr<multiplexed_session> make(Stream stream, const client_config& cf
 
 } // namespace
 
-std::shared_ptr<multiplexed_session> make_http2_session(net::ip::tcp::socket socket,
-                                                                const client_config& cfg)
+std::shared_ptr<multiplexed_session> make_http2_session(net::ip::tcp::socket socket, const client_config& cfg)
 {
     return make(std::move(socket), cfg);
 }
 
-std::shared_ptr<multiplexed_session> make_http2_session(tls_client_stream stream,
-                                                                const client_config& cfg)
+std::shared_ptr<multiplexed_session> make_http2_session(tls_client_stream stream, const client_config& cfg)
 {
     return make(std::move(stream), cfg);
 }

@@ -14,10 +14,10 @@
 
 #include "../detail/handler_dispatch.hpp"
 #include "../detail/server_state.hpp"
+#include "../detail/stream_inbox.hpp"
 #include "../detail/stream_socket.hpp"
 #include "../detail/stream_table.hpp"
 #include "../detail/watchdog.hpp"
-#include "../detail/stream_inbox.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http2/connection.hpp>

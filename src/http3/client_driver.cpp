@@ -165,7 +165,8 @@ public:
         // With a ticket, the early keys exist once the first flight is
         // written (connect did), and the server's old limits let us open
         // streams now: 0-RTT.
-        early_ok_ = ticket.has_value() && cfg_.quic.enable_early_data && endpoint_->quic().bidi_streams_left() > 0;
+        early_ok_ =
+            ticket.has_value() && cfg_.quic.enable_early_data && endpoint_->quic().bidi_streams_left() > 0;
         if (early_ok_)
             bind_local_streams();
     }
@@ -193,7 +194,8 @@ public:
 
     bool can_open_stream() const noexcept override
     {
-        return usable() && (handshake_done_ || early_ok_) && bound_ && endpoint_->quic().bidi_streams_left() > 0;
+        return usable() && (handshake_done_ || early_ok_) && bound_ &&
+               endpoint_->quic().bidi_streams_left() > 0;
     }
     bool usable() const noexcept override { return !dead_ && !codec_.going_away() && !endpoint_->finished(); }
     bool awaiting_settings() const noexcept override { return usable() && !handshake_done_ && !early_ok_; }
@@ -323,7 +325,10 @@ public:
     bool dead() const noexcept { return dead_; }
     bool handshake_done() const noexcept { return handshake_done_; }
     bool early_ok() const noexcept { return early_ok_; }
-    error_code close_error() const noexcept { return close_error_ ? close_error_ : error_code{error::stream_closed}; }
+    error_code close_error() const noexcept
+    {
+        return close_error_ ? close_error_ : error_code{error::stream_closed};
+    }
     void attach(http3_client_stream* st) { streams_[st->id_] = st; }
     void detach(http::stream_id id)
     {
@@ -521,8 +526,8 @@ bool http3_client_stream::failed(error_code& ec) const
     return false;
 }
 
-net::awaitable<void> http3_client_stream::send(const client_request& req, const url& target, response_head& out,
-                                               error_code& ec)
+net::awaitable<void> http3_client_stream::send(const client_request& req, const url& target,
+                                               response_head& out, error_code& ec)
 {
     ec = {};
     bool streamed = static_cast<bool>(req.body_source);
@@ -565,8 +570,9 @@ net::awaitable<void> http3_client_stream::send(const client_request& req, const 
         co_return;
     }
     auto& codec = session_->codec();
-    codec.submit_headers(id, http3::request_head{req.method, target.scheme, authority, target.target, {}, out_fields_},
-                         !has_body, ec);
+    codec.submit_headers(
+        id, http3::request_head{req.method, target.scheme, authority, target.target, {}, out_fields_},
+        !has_body, ec);
     if (ec) {
         session_->quic().reset_stream(id, static_cast<std::uint64_t>(http3::error::request_cancelled));
         refused_ = true;
@@ -577,7 +583,8 @@ net::awaitable<void> http3_client_stream::send(const client_request& req, const 
     session_->attach(this);
     local_ended_ = !has_body;
     if (has_body && !expect && !streamed) {
-        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true, ec);
+        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true,
+                          ec);
         local_ended_ = true;
     }
     session_->kick();
@@ -613,7 +620,8 @@ net::awaitable<void> http3_client_stream::send_body(const client_request& req, e
 {
     auto& codec = session_->codec();
     if (!req.body_source) {
-        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true, ec);
+        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true,
+                          ec);
         local_ended_ = true;
         if (!ec)
             co_await drain_output(ec);

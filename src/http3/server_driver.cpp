@@ -20,12 +20,12 @@
 // §9.2.1) waits for the handshake to finish before its handler runs
 // (RFC 8470 §3), so a replayed early packet can only repeat a safe request.
 
+#include "server_driver.hpp"
 #include "../detail/handler_dispatch.hpp"
 #include "../detail/server_state.hpp"
 #include "../detail/stream_inbox.hpp"
 #include "../detail/stream_table.hpp"
 #include "../transport/quic/endpoint.hpp"
-#include "server_driver.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http3/connection.hpp>
@@ -54,9 +54,11 @@ public:
 
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
     const http::fields& request_trailers() const noexcept override { return trailers_; }
-    net::awaitable<void> write_head(unsigned status, const http::fields& fields, std::span<const std::byte> body,
-                                    bool end_stream, error_code& ec) override;
-    net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream, error_code& ec) override;
+    net::awaitable<void> write_head(unsigned status, const http::fields& fields,
+                                    std::span<const std::byte> body, bool end_stream,
+                                    error_code& ec) override;
+    net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
+                                    error_code& ec) override;
     net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     net::any_io_executor executor() const override;
@@ -423,13 +425,20 @@ void http3_server_session::stream_done(http::stream_id id)
 
 // ---- one stream ------------------------------------------------------------
 
-http3_stream::http3_stream(std::shared_ptr<http3_server_session> conn, http::stream_id id, std::uint64_t body_limit)
+http3_stream::http3_stream(std::shared_ptr<http3_server_session> conn, http::stream_id id,
+                           std::uint64_t body_limit)
     : stream_inbox(conn->executor()), id_(id), body_limit_(body_limit), conn_(std::move(conn))
 {}
 
-http3_stream::~http3_stream() { conn_->forget(id_, this); }
+http3_stream::~http3_stream()
+{
+    conn_->forget(id_, this);
+}
 
-net::any_io_executor http3_stream::executor() const { return conn_->executor(); }
+net::any_io_executor http3_stream::executor() const
+{
+    return conn_->executor();
+}
 
 bool http3_stream::usable(error_code& ec) const
 {
@@ -498,7 +507,8 @@ net::awaitable<void> http3_stream::drain_output(error_code& ec)
 }
 
 net::awaitable<void> http3_stream::write_head(unsigned status, const http::fields& fields,
-                                              std::span<const std::byte> body, bool end_stream, error_code& ec)
+                                              std::span<const std::byte> body, bool end_stream,
+                                              error_code& ec)
 {
     ec = {};
     if (!usable(ec))
@@ -525,7 +535,8 @@ net::awaitable<void> http3_stream::write_head(unsigned status, const http::field
         co_await drain_output(ec);
 }
 
-net::awaitable<void> http3_stream::write_body(std::span<const std::byte> body, bool end_stream, error_code& ec)
+net::awaitable<void> http3_stream::write_body(std::span<const std::byte> body, bool end_stream,
+                                              error_code& ec)
 {
     ec = {};
     if (head_request_ || (body.empty() && !end_stream))

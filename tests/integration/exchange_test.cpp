@@ -30,7 +30,8 @@ protected:
     /// A client that speaks the version under test: ALPN offers h2 or
     /// not on TLS; prior knowledge decides on TCP.
     client_config client_cfg() const { return test::client_config_for(GetParam()); }
-    bool h2() const { return GetParam().h2(); }
+    /// HTTP/2 and HTTP/3 carry many exchanges on one connection at once.
+    bool multiplexed() const { return GetParam().h2() || GetParam().h3(); }
     std::string scheme() const { return GetParam().scheme(); }
     std::string listen_scheme() const { return GetParam().listen_scheme(); }
 
@@ -151,8 +152,8 @@ TEST_P(Exchange, StreamedResponseWithTrailers)
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), client_cfg()};
         auto res = co_await cli.get(base + "/stream?n=4");
-        // Chunked framing on HTTP/1.1; HTTP/2 frames bodies itself and forbids the field.
-        if (h2())
+        // Chunked framing on HTTP/1.1; HTTP/2 and HTTP/3 frame bodies themselves and forbid the field.
+        if (multiplexed())
             EXPECT_FALSE(res.header("Transfer-Encoding").has_value());
         else
             EXPECT_EQ(res.header("Transfer-Encoding"), "chunked");
@@ -204,8 +205,8 @@ TEST_P(Exchange, PoolHoldsAtMostConfiguredConnectionsPerOrigin)
         while (done < 8)
             co_await test::sleep_for(10ms);
         // HTTP/1.1: two connections, four rounds of 50 ms, the pool queued the
-        // rest. HTTP/2: one connection carries all eight at once.
-        EXPECT_EQ(cli.connections_opened(), h2() ? 1u : 2u);
+        // rest. HTTP/2 and HTTP/3: one connection carries all eight at once.
+        EXPECT_EQ(cli.connections_opened(), multiplexed() ? 1u : 2u);
     });
 }
 
@@ -333,13 +334,15 @@ TEST_P(Exchange, ListensOnIpv6Loopback)
 TEST_P(Exchange, ConnectionRefusedIsAnError)
 {
     run(io, [&]() -> net::awaitable<void> {
+        // A port nobody listens on; over QUIC the ICMP port-unreachable
+        // answer to the first Initial says so.
         net::ip::tcp::acceptor probe{io, {net::ip::address_v4::loopback(), 0}};
         auto port = probe.local_endpoint().port();
         probe.close();
         client cli{io.get_executor(), client_cfg()};
         error_code ec;
         client_request req;
-        req.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+        req.url = scheme() + "://127.0.0.1:" + std::to_string(port) + "/";
         co_await cli.request(req, ec);
         EXPECT_EQ(ec, net::error::connection_refused);
     });
@@ -400,11 +403,11 @@ TEST_P(Exchange, OversizedResponseBodyIsRefusedAndItsConnectionDropped)
         co_await res.body(ec);
         EXPECT_EQ(ec, error::body_too_large);
         // HTTP/1.1: the half-read connection was closed, not pooled, and the
-        // next request opens another. HTTP/2: only the stream was reset.
+        // next request opens another. HTTP/2 and HTTP/3: only the stream was reset.
         auto next = co_await cli.get(base + "/hello");
         EXPECT_EQ(co_await next.body(), "hello\n");
-        EXPECT_EQ(next.reused_connection(), h2());
-        EXPECT_EQ(cli.connections_opened(), h2() ? 1u : 2u);
+        EXPECT_EQ(next.reused_connection(), multiplexed());
+        EXPECT_EQ(cli.connections_opened(), multiplexed() ? 1u : 2u);
     });
 }
 

@@ -262,7 +262,8 @@ TEST(Http3, InitialFloodFromManyAddressesIsAnsweredStatelesslyAndNotAmplified)
     std::vector<std::size_t> sent_by;
     std::size_t sent = 0;
     for (int i = 0; i < sources; ++i) {
-        auto s = std::make_unique<net::ip::udp::socket>(io, net::ip::udp::endpoint{net::ip::address_v4::loopback(), 0});
+        auto s = std::make_unique<net::ip::udp::socket>(
+            io, net::ip::udp::endpoint{net::ip::address_v4::loopback(), 0});
         quic::detail::connection::client_params p;
         p.tls = tls.get();
         p.host = "localhost";

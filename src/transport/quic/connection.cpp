@@ -113,8 +113,8 @@ struct connection::impl {
         if (closing || draining)
             return;
         if (liberr == NGTCP2_ERR_CRYPTO)
-            ngtcp2_connection_close_error_set_transport_error_tls_alert(&ccerr, ngtcp2_conn_get_tls_alert(conn),
-                                                                        nullptr, 0);
+            ngtcp2_connection_close_error_set_transport_error_tls_alert(
+                &ccerr, ngtcp2_conn_get_tls_alert(conn), nullptr, 0);
         else
             ngtcp2_connection_close_error_set_transport_error_liberr(&ccerr, liberr, nullptr, 0);
         reason.application = false;
@@ -216,7 +216,8 @@ struct connection::impl {
         auto& self = of(ud);
         random_bytes({cid->data, len});
         cid->datalen = len;
-        if (ngtcp2_crypto_generate_stateless_reset_token(token, self.secret.data(), self.secret.size(), cid) != 0)
+        if (ngtcp2_crypto_generate_stateless_reset_token(token, self.secret.data(), self.secret.size(),
+                                                         cid) != 0)
             return NGTCP2_ERR_CALLBACK_FAILURE;
         if (self.registry)
             self.registry->add_cid({cid->data, cid->datalen}, self.route);
@@ -378,8 +379,8 @@ std::unique_ptr<connection> connection::make_server(const config& cfg, const pat
     params.stateless_reset_token_present = 1;
 
     auto np = to_path(p);
-    int rv = ngtcp2_conn_server_new(&im.conn, &hd.scid, &scid, &np, hd.version, &cb, &settings, &params, nullptr,
-                                    &im);
+    int rv = ngtcp2_conn_server_new(&im.conn, &hd.scid, &scid, &np, hd.version, &cb, &settings, &params,
+                                    nullptr, &im);
     if (rv != 0) {
         ec = from_liberr(rv);
         return nullptr;
@@ -441,13 +442,14 @@ std::unique_ptr<connection> connection::make_client(const config& cfg, const pat
     if (cp.resume && cfg.enable_early_data)
         ticket = cp.resume->ticket;
     impl* self = &im;
-    im.tls = cp.tls->new_session(&im.ref, cp.host, ticket,
-                                 [self](session_ticket t) {
-                                     self->saved.ticket = std::move(t);
-                                     self->have_ticket = true;
-                                     self->notify_resumption();
-                                 },
-                                 ec);
+    im.tls = cp.tls->new_session(
+        &im.ref, cp.host, ticket,
+        [self](session_ticket t) {
+            self->saved.ticket = std::move(t);
+            self->have_ticket = true;
+            self->notify_resumption();
+        },
+        ec);
     if (ec)
         return nullptr;
     ngtcp2_conn_set_tls_native_handle(im.conn, im.tls->native_handle());
@@ -468,7 +470,10 @@ std::unique_ptr<connection> connection::make_client(const config& cfg, const pat
     return c;
 }
 
-void connection::set_application(application* app) noexcept { impl_->app = app; }
+void connection::set_application(application* app) noexcept
+{
+    impl_->app = app;
+}
 
 void connection::handle_datagram(const path& p, std::span<const std::byte> bytes, clock::time_point now)
 {
@@ -483,8 +488,8 @@ void connection::handle_datagram(const path& p, std::span<const std::byte> bytes
     }
     auto np = to_path(p);
     ngtcp2_pkt_info pi{};
-    int rv = ngtcp2_conn_read_pkt(im.conn, &np, &pi, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
-                                  to_tstamp(now));
+    int rv = ngtcp2_conn_read_pkt(im.conn, &np, &pi, reinterpret_cast<const uint8_t*>(bytes.data()),
+                                  bytes.size(), to_tstamp(now));
     if (rv == 0)
         return;
     if (rv == NGTCP2_ERR_DRAINING) {
@@ -518,8 +523,8 @@ std::size_t connection::write(std::span<std::byte> out, std::size_t& segment, cl
     if (im.closing) {
         if (im.close_packet.empty()) {
             std::array<uint8_t, NGTCP2_MAX_UDP_PAYLOAD_SIZE> buf{};
-            auto n = ngtcp2_conn_write_connection_close(im.conn, &ps.path, &pi, buf.data(), buf.size(), &im.ccerr,
-                                                        ts);
+            auto n = ngtcp2_conn_write_connection_close(im.conn, &ps.path, &pi, buf.data(), buf.size(),
+                                                        &im.ccerr, ts);
             if (n <= 0) {
                 im.draining = true;
                 im.deadline = now;
@@ -625,7 +630,8 @@ stream_id connection::open_bidi_stream(error_code& ec)
     int64_t id = -1;
     int rv = ngtcp2_conn_open_bidi_stream(impl_->conn, &id, nullptr);
     if (rv != 0)
-        ec = rv == NGTCP2_ERR_STREAM_ID_BLOCKED ? make_error_code(error::stream_limit_error) : from_liberr(rv);
+        ec =
+            rv == NGTCP2_ERR_STREAM_ID_BLOCKED ? make_error_code(error::stream_limit_error) : from_liberr(rv);
     return id;
 }
 
@@ -634,7 +640,8 @@ stream_id connection::open_uni_stream(error_code& ec)
     int64_t id = -1;
     int rv = ngtcp2_conn_open_uni_stream(impl_->conn, &id, nullptr);
     if (rv != 0)
-        ec = rv == NGTCP2_ERR_STREAM_ID_BLOCKED ? make_error_code(error::stream_limit_error) : from_liberr(rv);
+        ec =
+            rv == NGTCP2_ERR_STREAM_ID_BLOCKED ? make_error_code(error::stream_limit_error) : from_liberr(rv);
     return id;
 }
 
@@ -672,22 +679,58 @@ void connection::close(std::uint64_t app_code)
     im.closing = true;
 }
 
+void connection::abort(error_code why, clock::time_point now)
+{
+    auto& im = *impl_;
+    if (im.draining)
+        return;
+    im.reason.local = why;
+    im.draining = true;
+    im.closing = false;
+    im.deadline = now;
+}
+
 bool connection::handshake_completed() const noexcept
 {
     return ngtcp2_conn_get_handshake_completed(impl_->conn) != 0;
 }
-bool connection::closed() const noexcept { return impl_->closing || impl_->draining; }
-bool connection::has_pending_close() const noexcept { return impl_->closing && !impl_->close_written; }
-clock::time_point connection::closing_deadline() const noexcept { return impl_->deadline; }
-const close_reason& connection::reason() const noexcept { return impl_->reason; }
-std::string connection::alpn() const { return impl_->tls ? impl_->tls->alpn() : std::string{}; }
-bool connection::resumed() const { return impl_->tls && impl_->tls->resumed(); }
+bool connection::closed() const noexcept
+{
+    return impl_->closing || impl_->draining;
+}
+bool connection::has_pending_close() const noexcept
+{
+    return impl_->closing && !impl_->close_written;
+}
+clock::time_point connection::closing_deadline() const noexcept
+{
+    return impl_->deadline;
+}
+const close_reason& connection::reason() const noexcept
+{
+    return impl_->reason;
+}
+std::string connection::alpn() const
+{
+    return impl_->tls ? impl_->tls->alpn() : std::string{};
+}
+bool connection::resumed() const
+{
+    return impl_->tls && impl_->tls->resumed();
+}
 bool connection::early_data_accepted() const
 {
-    return impl_->tls && impl_->tls->early_data_accepted() && !ngtcp2_conn_get_early_data_rejected(impl_->conn);
+    return impl_->tls && impl_->tls->early_data_accepted() &&
+           !ngtcp2_conn_get_early_data_rejected(impl_->conn);
 }
-const path& connection::current_path() const noexcept { return impl_->current; }
-std::span<const std::uint8_t> connection::original_dcid() const noexcept { return impl_->odcid; }
+const path& connection::current_path() const noexcept
+{
+    return impl_->current;
+}
+std::span<const std::uint8_t> connection::original_dcid() const noexcept
+{
+    return impl_->odcid;
+}
 
 std::vector<std::vector<std::uint8_t>> connection::scids() const
 {

@@ -104,9 +104,9 @@ struct resumption {
 class connection {
 public:
     struct server_params {
-        const ngtcp2_pkt_hd* initial = nullptr; ///< the client's first Initial
+        const ngtcp2_pkt_hd* initial = nullptr;                 ///< the client's first Initial
         std::optional<std::vector<std::uint8_t>> original_dcid; ///< from a Retry token
-        bool address_validated = false;         ///< a Retry or NEW_TOKEN token was valid
+        bool address_validated = false;                         ///< a Retry or NEW_TOKEN token was valid
         std::span<const std::uint8_t> static_secret;
         tls_server_context* tls = nullptr;
         cid_registry* registry = nullptr;
@@ -158,6 +158,9 @@ public:
     /// Closes with an application error code (HTTP/3's H3_NO_ERROR for a
     /// clean close); the next write() produces CONNECTION_CLOSE.
     void close(std::uint64_t app_code);
+    /// Ends the connection without a packet (the path is gone: ICMP said
+    /// nobody listens), with `why` as the reason.
+    void abort(error_code why, clock::time_point now);
     bool handshake_completed() const noexcept;
     /// Ended: closing (our CONNECTION_CLOSE), draining (theirs), timed out or
     /// reset. The endpoint keeps answering for closing_deadline() to absorb

@@ -25,9 +25,15 @@ constexpr std::size_t max_resets_per_second = 1000;
 // Flush rounds per wake-up before giving others a turn.
 constexpr int flush_rounds = 32;
 
-std::string key_of(std::span<const std::uint8_t> cid) { return {reinterpret_cast<const char*>(cid.data()), cid.size()}; }
+std::string key_of(std::span<const std::uint8_t> cid)
+{
+    return {reinterpret_cast<const char*>(cid.data()), cid.size()};
+}
 
-ngtcp2_duration to_duration(std::chrono::nanoseconds d) { return static_cast<ngtcp2_duration>(d.count()); }
+ngtcp2_duration to_duration(std::chrono::nanoseconds d)
+{
+    return static_cast<ngtcp2_duration>(d.count());
+}
 
 } // namespace
 
@@ -87,9 +93,15 @@ void server_endpoint::open(const net::ip::udp::endpoint& local, error_code& ec)
     local_ = socket_.local_endpoint(ec);
 }
 
-net::ip::udp::endpoint server_endpoint::local_endpoint() const { return local_; }
+net::ip::udp::endpoint server_endpoint::local_endpoint() const
+{
+    return local_;
+}
 
-void server_endpoint::start() { wait_readable(); }
+void server_endpoint::start()
+{
+    wait_readable();
+}
 
 void server_endpoint::stop()
 {
@@ -142,7 +154,8 @@ void server_endpoint::on_readable()
     wait_readable();
 }
 
-void server_endpoint::dispatch(const received_datagram& d, clock::time_point now, std::vector<entry*>& touched)
+void server_endpoint::dispatch(const received_datagram& d, clock::time_point now,
+                               std::vector<entry*>& touched)
 {
     const auto* data = reinterpret_cast<const uint8_t*>(d.bytes.data());
     ngtcp2_version_cid vc{};
@@ -156,8 +169,8 @@ void server_endpoint::dispatch(const received_datagram& d, clock::time_point now
         uint32_t supported[] = {NGTCP2_PROTO_VER_V1};
         std::uint8_t unused = 0;
         random_bytes({&unused, 1});
-        auto n = ngtcp2_pkt_write_version_negotiation(buf.data(), buf.size(), unused, vc.scid, vc.scidlen, vc.dcid,
-                                                      vc.dcidlen, supported, 1);
+        auto n = ngtcp2_pkt_write_version_negotiation(buf.data(), buf.size(), unused, vc.scid, vc.scidlen,
+                                                      vc.dcid, vc.dcidlen, supported, 1);
         if (n > 0) {
             ++stats_.version_negotiations;
             send_stateless({reinterpret_cast<std::byte*>(buf.data()), static_cast<std::size_t>(n)}, d.remote);
@@ -195,7 +208,8 @@ void server_endpoint::dispatch(const received_datagram& d, clock::time_point now
         ngtcp2_cid cid;
         ngtcp2_cid_init(&cid, vc.dcid, vc.dcidlen);
         std::array<uint8_t, NGTCP2_STATELESS_RESET_TOKENLEN> token{};
-        if (ngtcp2_crypto_generate_stateless_reset_token(token.data(), secret_.data(), secret_.size(), &cid) != 0)
+        if (ngtcp2_crypto_generate_stateless_reset_token(token.data(), secret_.data(), secret_.size(),
+                                                         &cid) != 0)
             return;
         std::size_t size = std::min<std::size_t>(d.bytes.size() - 1, 43);
         std::array<uint8_t, 64> rand{};
@@ -226,8 +240,8 @@ void server_endpoint::accept(const received_datagram& d, clock::time_point now, 
     auto ts = to_tstamp(now);
     auto refuse = [&](uint64_t code) {
         std::array<uint8_t, NGTCP2_MAX_UDP_PAYLOAD_SIZE> buf{};
-        auto n = ngtcp2_crypto_write_connection_close(buf.data(), buf.size(), hd.version, &hd.scid, &hd.dcid, code,
-                                                      nullptr, 0);
+        auto n = ngtcp2_crypto_write_connection_close(buf.data(), buf.size(), hd.version, &hd.scid, &hd.dcid,
+                                                      code, nullptr, 0);
         if (n > 0)
             send_stateless({reinterpret_cast<std::byte*>(buf.data()), static_cast<std::size_t>(n)}, d.remote);
     };
@@ -241,8 +255,8 @@ void server_endpoint::accept(const received_datagram& d, clock::time_point now, 
     if (hd.token.len > 0) {
         if (hd.token.base[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
             ngtcp2_cid odcid;
-            if (ngtcp2_crypto_verify_retry_token(&odcid, hd.token.base, hd.token.len, secret_.data(), secret_.size(),
-                                                 hd.version, remote_sa, remote_len, &hd.dcid,
+            if (ngtcp2_crypto_verify_retry_token(&odcid, hd.token.base, hd.token.len, secret_.data(),
+                                                 secret_.size(), hd.version, remote_sa, remote_len, &hd.dcid,
                                                  to_duration(retry_token_lifetime), ts) != 0) {
                 // RFC 9000 §8.1.2: a bad Retry token ends the attempt.
                 ++stats_.refused;
@@ -253,10 +267,9 @@ void server_endpoint::accept(const received_datagram& d, clock::time_point now, 
             sp.address_validated = true;
         } else if (hd.token.base[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_REGULAR) {
             // An expired or foreign NEW_TOKEN is as good as none (§8.1.3).
-            sp.address_validated =
-                ngtcp2_crypto_verify_regular_token(hd.token.base, hd.token.len, secret_.data(), secret_.size(),
-                                                   remote_sa, remote_len, to_duration(regular_token_lifetime),
-                                                   ts) == 0;
+            sp.address_validated = ngtcp2_crypto_verify_regular_token(
+                                       hd.token.base, hd.token.len, secret_.data(), secret_.size(), remote_sa,
+                                       remote_len, to_duration(regular_token_lifetime), ts) == 0;
         }
     }
     if (!sp.address_validated && handshaking_ >= cfg_.retry_above_handshakes) {
@@ -271,8 +284,8 @@ void server_endpoint::accept(const received_datagram& d, clock::time_point now, 
         if (tn < 0)
             return;
         std::array<uint8_t, NGTCP2_MAX_UDP_PAYLOAD_SIZE> buf{};
-        auto n = ngtcp2_crypto_write_retry(buf.data(), buf.size(), hd.version, &hd.scid, &retry_scid, &hd.dcid,
-                                           token.data(), static_cast<size_t>(tn));
+        auto n = ngtcp2_crypto_write_retry(buf.data(), buf.size(), hd.version, &hd.scid, &retry_scid,
+                                           &hd.dcid, token.data(), static_cast<size_t>(tn));
         if (n > 0) {
             ++stats_.retries;
             send_stateless({reinterpret_cast<std::byte*>(buf.data()), static_cast<std::size_t>(n)}, d.remote);
@@ -423,8 +436,8 @@ client_endpoint::client_endpoint(net::any_io_executor ex, config cfg)
 
 client_endpoint::~client_endpoint() = default;
 
-void client_endpoint::connect(const net::ip::udp::endpoint& remote, connection::client_params params, session* app,
-                              error_code& ec)
+void client_endpoint::connect(const net::ip::udp::endpoint& remote, connection::client_params params,
+                              session* app, error_code& ec)
 {
     socket_.open(remote.protocol(), ec);
     if (ec)
@@ -531,9 +544,14 @@ void client_endpoint::on_readable()
         error_code ec;
         auto batch = receiver_.receive(socket_, ec);
         if (batch.empty()) {
-            if (ec && ec != net::error::would_block) {
-                // ICMP port unreachable and the like: nobody listens there.
-                // QUIC ignores it (it may be spoofed); the handshake deadline decides.
+            // ICMP port unreachable on our connected socket before the
+            // handshake: nobody listens there, so say so now rather than at
+            // the handshake deadline. Later, ICMP is ignored (RFC 9000
+            // §14.2.1 warns it can be forged) and QUIC's own timers decide.
+            if (ec && ec != net::error::would_block && !conn_->handshake_completed()) {
+                conn_->abort(ec, now);
+                finish();
+                return;
             }
             break;
         }

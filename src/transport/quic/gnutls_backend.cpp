@@ -27,7 +27,10 @@ constexpr const char* priority =
     "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:"
     "%DISABLE_TLS13_COMPAT_MODE";
 
-error_code tls_setup_error() { return make_error_code(strata::error::unsupported); }
+error_code tls_setup_error()
+{
+    return make_error_code(strata::error::unsupported);
+}
 
 std::vector<gnutls_datum_t> alpn_datums(std::vector<std::string>& alpn)
 {
@@ -56,7 +59,10 @@ public:
     {
         return (gnutls_session_get_flags(s_) & GNUTLS_SFLAGS_EARLY_DATA) != 0;
     }
-    error_code verify_result() const override { return from_status(gnutls_session_get_verify_cert_status(s_)); }
+    error_code verify_result() const override
+    {
+        return from_status(gnutls_session_get_verify_cert_status(s_));
+    }
 
     error_code from_status(unsigned status) const
     {
@@ -122,10 +128,12 @@ public:
             return false;
         int rv = 0;
         if (!cfg.certificate_chain_pem.empty()) {
-            gnutls_datum_t cert{reinterpret_cast<unsigned char*>(const_cast<char*>(cfg.certificate_chain_pem.data())),
-                                static_cast<unsigned>(cfg.certificate_chain_pem.size())};
-            gnutls_datum_t key{reinterpret_cast<unsigned char*>(const_cast<char*>(cfg.private_key_pem.data())),
-                               static_cast<unsigned>(cfg.private_key_pem.size())};
+            gnutls_datum_t cert{
+                reinterpret_cast<unsigned char*>(const_cast<char*>(cfg.certificate_chain_pem.data())),
+                static_cast<unsigned>(cfg.certificate_chain_pem.size())};
+            gnutls_datum_t key{
+                reinterpret_cast<unsigned char*>(const_cast<char*>(cfg.private_key_pem.data())),
+                static_cast<unsigned>(cfg.private_key_pem.size())};
             rv = gnutls_certificate_set_x509_key_mem2(cred_, &cert, &key, GNUTLS_X509_FMT_PEM, nullptr, 0);
         } else {
             rv = gnutls_certificate_set_x509_key_file2(cred_, cfg.certificate_chain_file.c_str(),
@@ -143,8 +151,8 @@ public:
             // GnuTLS's own replay window checks the ticket's age; a database of
             // seen ClientHellos would catch the rest, and since only safe
             // methods are served early (RFC 8470), a replay repeats a GET.
-            gnutls_anti_replay_set_add_function(anti_replay_, [](void*, time_t, const gnutls_datum_t*,
-                                                                  const gnutls_datum_t*) { return 0; });
+            gnutls_anti_replay_set_add_function(
+                anti_replay_, [](void*, time_t, const gnutls_datum_t*, const gnutls_datum_t*) { return 0; });
         }
         return true;
     }
@@ -192,8 +200,7 @@ class gnutls_client_session final : public tls_session {
 public:
     gnutls_client_session(gnutls_session_t s, std::function<void(session_ticket)> on_ticket)
         : inner_{s}, on_ticket_{std::move(on_ticket)}
-    {
-    }
+    {}
     void* native_handle() noexcept override { return inner_.native_handle(); }
     std::string alpn() const override { return inner_.alpn(); }
     bool resumed() const override { return inner_.resumed(); }
@@ -207,7 +214,8 @@ public:
     {
         name_ = std::move(name);
         is_ip_ = is_ip;
-        gnutls_session_set_verify_function(static_cast<gnutls_session_t>(inner_.native_handle()), &verify_peer);
+        gnutls_session_set_verify_function(static_cast<gnutls_session_t>(inner_.native_handle()),
+                                           &verify_peer);
     }
 
     static int verify_peer(gnutls_session_t s)
@@ -327,8 +335,8 @@ public:
         std::string name{host};
         if (!name.empty() && name.front() == '[')
             name = name.substr(1, name.size() - 2);
-        bool is_ip = name.find(':') != std::string::npos ||
-                     name.find_first_not_of("0123456789.") == std::string::npos;
+        bool is_ip =
+            name.find(':') != std::string::npos || name.find_first_not_of("0123456789.") == std::string::npos;
         // SNI carries names only (RFC 6066 §3); an address is checked against
         // the certificate's IP SANs.
         if (!is_ip)

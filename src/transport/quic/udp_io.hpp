@@ -43,8 +43,8 @@ public:
     /// Sends `data`: packets of `segment` bytes (the last may be shorter) to
     /// `remote`, or to the connected peer when `remote` is null. would_block
     /// when the socket's buffer is full (nothing sent; try again when writable).
-    void send(net::ip::udp::socket& socket, const net::ip::udp::endpoint* remote, std::span<const std::byte> data,
-              std::size_t segment, error_code& ec);
+    void send(net::ip::udp::socket& socket, const net::ip::udp::endpoint* remote,
+              std::span<const std::byte> data, std::size_t segment, error_code& ec);
 
 private:
     bool gso_ = true;
