@@ -197,8 +197,13 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                     settling = settling || session->awaiting_settings();
                     ++it;
                 }
+                // Every QUIC connection is out of stream credit: another one
+                // only while the origin has room for it (a QUIC connection
+                // counts as one, as an HTTP/2 one does); otherwise wait for
+                // MAX_STREAMS or a closed stream (on_capacity wakes us).
                 bool full = !p.h3.empty() && !settling;
-                if (p.connecting_h3 == 0 && !settling && (p.h3.empty() || full)) {
+                bool room = p.h3.size() < cfg_.max_connections_per_origin;
+                if (p.connecting_h3 == 0 && !settling && (p.h3.empty() || (full && room))) {
                     ++p.connecting_h3;
                     std::uint16_t port = p.alt_port != 0 ? p.alt_port : u.port;
                     lock.unlock();
@@ -230,7 +235,7 @@ net::awaitable<std::shared_ptr<client_connection>> client_pools::acquire(const u
                                "); fell back to TCP";
                     continue;
                 }
-                if (p.connecting_h3 > 0 || settling) {
+                if (p.connecting_h3 > 0 || settling || full) {
                     auto w = std::make_shared<net::steady_timer>(ex_, clock::time_point::max());
                     p.waiters.push_back(w);
                     lock.unlock();

@@ -314,5 +314,89 @@ TEST(Http3, InitialFloodFromManyAddressesIsAnsweredStatelesslyAndNotAmplified)
     EXPECT_LE(received, 3 * sent);
 }
 
+/// Sends one datagram from a fresh socket and collects what comes back
+/// within `wait`.
+std::vector<std::vector<unsigned char>> exchange_datagram(net::io_context& io, net::ip::udp::endpoint target,
+                                                          const std::vector<unsigned char>& packet,
+                                                          std::chrono::milliseconds wait)
+{
+    net::ip::udp::socket s{io, {net::ip::address_v4::loopback(), 0}};
+    s.send_to(net::buffer(packet), target);
+    std::vector<std::vector<unsigned char>> replies;
+    test::run(io, [&]() -> net::awaitable<void> { co_await test::sleep_for(wait); });
+    io.restart();
+    s.non_blocking(true);
+    for (;;) {
+        std::array<unsigned char, 2048> buf{};
+        error_code ec;
+        auto n = s.receive(net::buffer(buf), 0, ec);
+        if (ec)
+            break;
+        replies.emplace_back(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    return replies;
+}
+
+TEST(Http3, MalformedDatagramsAreDroppedAndUnknownPeersAnsweredStatelessly)
+{
+    net::io_context io;
+    server srv{io.get_executor(), tls_server_config()};
+    add_routes(srv);
+    auto port = srv.listen("quic://127.0.0.1:0").port();
+    net::ip::udp::endpoint target{net::ip::address_v4::loopback(), port};
+
+    // Garbage, a truncated long header and an undersized Initial: dropped
+    // without a word (an answer would make the server a reflector).
+    for (const auto& junk :
+         {std::vector<unsigned char>(40, 0xff), std::vector<unsigned char>{0xc0, 0, 0, 0, 1},
+          std::vector<unsigned char>(300, 0xc3)}) {
+        EXPECT_TRUE(exchange_datagram(io, target, junk, 50ms).empty());
+    }
+
+    // An unknown version in a full-sized long header: Version Negotiation
+    // listing QUIC v1 (RFC 9000 §6.1), echoing the client's ids swapped.
+    std::vector<unsigned char> unknown(1200, 0);
+    unknown[0] = 0xc0;
+    unknown[1] = 0x1a, unknown[2] = 0x2a, unknown[3] = 0x3a, unknown[4] = 0x4a;
+    unknown[5] = 8; // dcid length
+    for (int i = 0; i < 8; ++i)
+        unknown[6 + i] = static_cast<unsigned char>(0xd0 + i);
+    unknown[14] = 4; // scid length
+    for (int i = 0; i < 4; ++i)
+        unknown[15 + i] = static_cast<unsigned char>(0x50 + i);
+    auto vn = exchange_datagram(io, target, unknown, 50ms);
+    ASSERT_EQ(vn.size(), 1u);
+    const auto& v = vn[0];
+    ASSERT_GE(v.size(), 7u + 4 + 8 + 4);
+    EXPECT_TRUE(v[0] & 0x80);
+    EXPECT_EQ(v[1] | v[2] | v[3] | v[4], 0); // version 0 marks Version Negotiation
+    EXPECT_EQ(v[5], 4);                      // dcid = the client's scid
+    EXPECT_EQ(v[6], 0x50);
+    EXPECT_EQ(v[10], 8); // scid = the client's dcid
+    EXPECT_EQ(v[11], 0xd0);
+    bool lists_v1 = false;
+    for (std::size_t i = 19; i + 4 <= v.size(); i += 4)
+        lists_v1 = lists_v1 || (v[i] == 0 && v[i + 1] == 0 && v[i + 2] == 0 && v[i + 3] == 1);
+    EXPECT_TRUE(lists_v1);
+
+    // A short-header packet for a connection the server does not know: a
+    // stateless reset, shorter than what triggered it (RFC 9000 §10.3).
+    std::vector<unsigned char> stray(60, 0x42);
+    stray[0] = 0x40;
+    auto reset = exchange_datagram(io, target, stray, 50ms);
+    ASSERT_EQ(reset.size(), 1u);
+    EXPECT_LT(reset[0].size(), stray.size());
+    EXPECT_GE(reset[0].size(), 21u);
+    EXPECT_EQ(reset[0][0] & 0xc0, 0x40); // looks like a short-header packet
+
+    // And the server still serves.
+    test::run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor(), test::client_config_for(h3)};
+        auto res = co_await cli.get("https://127.0.0.1:" + std::to_string(port) + "/hello");
+        EXPECT_EQ(co_await res.body(), "hello\n");
+        srv.shutdown();
+    });
+}
+
 } // namespace
 } // namespace strata

@@ -6,6 +6,7 @@
 #include <strata/response.hpp>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -387,6 +388,53 @@ bool wait_for_port(std::uint16_t port, std::chrono::milliseconds limit)
     return false;
 }
 
+std::uint16_t free_udp_port()
+{
+    net::io_context io;
+    net::ip::udp::socket s{io, {net::ip::make_address("127.0.0.1"), 0}};
+    return s.local_endpoint().port();
+}
+
+namespace {
+
+/// Whether a socket table in /proc/net/udp's format has a socket bound to
+/// `port` on 127.0.0.1 or on the wildcard address.
+bool udp_table_has(const char* table, std::uint16_t port)
+{
+    std::ifstream in{table};
+    std::string line;
+    std::getline(in, line); // the column names
+    while (std::getline(in, line)) {
+        // "  sl  local_address rem_address ...": "  12: 0100007F:1F90 00000000:0000 07 ..."
+        std::istringstream fields{line};
+        std::string slot, local;
+        if (!(fields >> slot >> local))
+            continue;
+        auto colon = local.rfind(':');
+        if (colon == std::string::npos || std::strtoul(local.c_str() + colon + 1, nullptr, 16) != port)
+            continue;
+        auto address = local.substr(0, colon);
+        bool loopback = address == "0100007F";
+        bool any = address.find_first_not_of('0') == std::string::npos;
+        if (loopback || any)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+bool wait_for_udp_port(std::uint16_t port, std::chrono::milliseconds limit)
+{
+    auto deadline = clock::now() + limit;
+    do {
+        if (udp_table_has("/proc/net/udp", port) || udp_table_has("/proc/net/udp6", port))
+            return true;
+        std::this_thread::sleep_for(20ms);
+    } while (clock::now() < deadline);
+    return false;
+}
+
 // ---- HTTP as seen from outside ---------------------------------------------------
 
 std::optional<std::string> raw_response::field(std::string_view name) const
@@ -472,6 +520,17 @@ const tls::test_authority& test_ca()
     return ca;
 }
 
+certificate_files write_test_certificate(temp_dir& dir)
+{
+    auto cert = test_ca().issue("localhost", {"localhost", "127.0.0.1"});
+    certificate_files files;
+    files.certificate = dir.write("server.pem", cert.certificate_pem);
+    files.private_key = dir.write("server.key", cert.private_key_pem,
+                                  std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    files.ca = dir.write("ca.pem", test_ca().ca.certificate_pem);
+    return files;
+}
+
 void run_coroutine(std::function<net::awaitable<void>()> body, std::chrono::seconds limit)
 {
     net::io_context io;
@@ -496,7 +555,14 @@ const std::string& strata_peer::big_body()
     return body;
 }
 
-strata_peer::strata_peer() : work_(net::make_work_guard(io_))
+std::string strata_peer::generated_body(std::size_t size, std::uint32_t seed)
+{
+    return random_bytes(size, seed);
+}
+
+strata_peer::strata_peer() : strata_peer(strata_peer_options{}) {}
+
+strata_peer::strata_peer(const strata_peer_options& options) : work_(net::make_work_guard(io_))
 {
     auto cert = test_ca().issue("localhost", {"localhost", "127.0.0.1"});
     ca_file_ = dir_.write("ca.pem", test_ca().ca.certificate_pem);
@@ -505,6 +571,8 @@ strata_peer::strata_peer() : work_(net::make_work_guard(io_))
     cfg.tls.certificate_chain_pem = cert.certificate_pem;
     cfg.tls.private_key_pem = cert.private_key_pem;
     cfg.shutdown_timeout = 2s;
+    if (options.configure)
+        options.configure(cfg);
     server_ = std::make_unique<server>(io_.get_executor(), cfg);
 
     server_->route("GET", "/hello", [](request&, response& res) -> net::awaitable<void> {
@@ -555,8 +623,27 @@ strata_peer::strata_peer() : work_(net::make_work_guard(io_))
         co_await res.finish();
     });
 
+    server_->route("GET", "/gen/{size}/{seed}", [](request& req, response& res) -> net::awaitable<void> {
+        constexpr std::size_t piece = 64 * 1024;
+        auto size = std::strtoull(std::string(req.param("size")).c_str(), nullptr, 10);
+        auto seed = std::strtoul(std::string(req.param("seed")).c_str(), nullptr, 10);
+        if (size > generated_limit) {
+            co_await res.send(status::content_too_large, "at most 64 MiB\n");
+            co_return;
+        }
+        auto body = generated_body(size, static_cast<std::uint32_t>(seed));
+        res.set_header("Content-Type", "application/octet-stream");
+        res.set_header("Content-Length", std::to_string(body.size()));
+        co_await res.start(status::ok);
+        for (std::size_t at = 0; at < body.size(); at += piece)
+            co_await res.write(std::string_view(body).substr(at, piece));
+        co_await res.finish();
+    });
+
     http_port_ = server_->listen("http://127.0.0.1:0").port();
     https_port_ = server_->listen("https://127.0.0.1:0").port();
+    if (options.quic)
+        quic_port_ = server_->listen("quic://127.0.0.1:0").port();
     thread_ = std::thread([this] { io_.run(); });
 }
 

@@ -121,6 +121,14 @@ std::uint16_t free_port();
 /// Waits until something accepts TCP connections on 127.0.0.1:port.
 bool wait_for_port(std::uint16_t port, std::chrono::milliseconds limit);
 
+/// A UDP port nothing is bound to now on 127.0.0.1 (bound and released).
+std::uint16_t free_udp_port();
+
+/// Waits until a UDP socket is bound to 127.0.0.1:port (or to any address
+/// on that port). UDP has no handshake to probe, so this reads the kernel's
+/// socket table (/proc/net/udp and udp6) instead.
+bool wait_for_udp_port(std::uint16_t port, std::chrono::milliseconds limit);
+
 // ---- HTTP as seen from outside ---------------------------------------------------
 
 /// One response as `curl -i` or a raw socket shows it.
@@ -147,12 +155,30 @@ std::string raw_exchange(std::uint16_t port, std::string_view bytes, std::chrono
 /// The CA every test of this binary trusts; made once, at run time.
 const tls::test_authority& test_ca();
 
+/// A certificate for "localhost" and 127.0.0.1 issued by test_ca(), written
+/// to files in `dir` for peers that read PEM files (gtlsserver, nghttpd).
+struct certificate_files {
+    std::string certificate; ///< the leaf, PEM
+    std::string private_key; ///< PEM, readable by the owner only
+    std::string ca;          ///< test_ca()'s certificate, PEM
+};
+certificate_files write_test_certificate(temp_dir& dir);
+
 /// Runs a coroutine to its end on a fresh io_context; fails the test when it
 /// throws or takes longer than `limit`.
 void run_coroutine(std::function<net::awaitable<void>()> body, std::chrono::seconds limit = 30s);
 
-/// A strata server with http:// and https:// listeners on 127.0.0.1, running
-/// on its own thread. Routes:
+/// What a strata_peer adds to its defaults.
+struct strata_peer_options {
+    /// Also listen on quic://127.0.0.1:0 (HTTP/3); quic_port() is its UDP port.
+    bool quic = false;
+    /// Changes to the server's configuration (QUIC limits, Retry), applied
+    /// after the peer's own settings and before the server starts.
+    std::function<void(server_config&)> configure;
+};
+
+/// A strata server with http:// and https:// listeners on 127.0.0.1 (and,
+/// when asked, a quic:// one), running on its own thread. Routes:
 ///   GET  /hello    a short text
 ///   GET  /port     the client's source port (tells connections apart)
 ///   GET  /version  the HTTP version the request came in
@@ -164,6 +190,10 @@ void run_coroutine(std::function<net::awaitable<void>()> body, std::chrono::seco
 ///                  the last chunk)
 ///   GET  /big      big_body(), with its Content-Length, written in 64 KiB
 ///                  pieces: many flow-control windows' worth on HTTP/2
+///   GET  /gen/{size}/{seed}
+///                  generated_body(size, seed), with its Content-Length, in
+///                  64 KiB pieces (distinct last segments give clients that
+///                  save by file name distinct files)
 class strata_peer {
 public:
     static constexpr std::string_view hello_body = "hello from strata\n";
@@ -176,14 +206,20 @@ public:
     static constexpr std::size_t big_size = 8 * 1024 * 1024;
     /// The body /big sends: big_size bytes of every value, made once.
     static const std::string& big_body();
+    /// What /gen/{size}/{seed} answers: random_bytes(size, seed).
+    static std::string generated_body(std::size_t size, std::uint32_t seed);
+    static constexpr std::size_t generated_limit = 64 * 1024 * 1024;
 
     strata_peer();
+    explicit strata_peer(const strata_peer_options& options);
     strata_peer(const strata_peer&) = delete;
     strata_peer& operator=(const strata_peer&) = delete;
     ~strata_peer();
 
     std::uint16_t http_port() const noexcept { return http_port_; }
     std::uint16_t https_port() const noexcept { return https_port_; }
+    /// The quic:// listener's UDP port; 0 without strata_peer_options::quic.
+    std::uint16_t quic_port() const noexcept { return quic_port_; }
     std::string url(std::string_view scheme, std::string_view path,
                     std::string_view host = "127.0.0.1") const;
     /// The test CA's certificate, as a PEM file (curl --cacert).
@@ -198,6 +234,7 @@ private:
     std::unique_ptr<server> server_;
     std::uint16_t http_port_ = 0;
     std::uint16_t https_port_ = 0;
+    std::uint16_t quic_port_ = 0;
     std::thread thread_;
 };
 

@@ -20,9 +20,11 @@ struct config {
     /// max_idle_timeout (RFC 9000 §10.1): a connection with no packet either
     /// way for this long is gone, without a packet sent.
     std::chrono::milliseconds idle_timeout{30'000};
-    /// Client role: a PING after this much quiet keeps an idle pooled
-    /// connection (and NAT bindings) alive; zero: none.
-    std::chrono::milliseconds keep_alive{0};
+    /// Client role: a PING after this much quiet keeps a connection whose
+    /// streams are quiet (a long poll, an event stream) and its NAT binding
+    /// alive within idle_timeout; zero: none. A pooled connection with no
+    /// stream at all sends none and may time out, like an HTTP/2 one.
+    std::chrono::milliseconds keep_alive{15'000};
     /// The handshake must finish within this; then the connection is dropped.
     std::chrono::milliseconds handshake_timeout{10'000};
     /// initial_max_streams_bidi: requests the peer may have open at once.

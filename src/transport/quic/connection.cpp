@@ -173,9 +173,19 @@ struct connection::impl {
             self.app->on_acked(s, len);
         return 0;
     }
-    static int on_stream_close(ngtcp2_conn*, uint32_t flags, int64_t s, uint64_t code, void* ud, void*)
+    static int on_stream_close(ngtcp2_conn* conn, uint32_t flags, int64_t s, uint64_t code, void* ud, void*)
     {
         auto& self = of(ud);
+        // RFC 9000 §4.6: a stream the peer opened is done, so it may open
+        // another. ngtcp2 0.12 leaves that credit (MAX_STREAMS) to the
+        // application; without it a peer gets max_streams_* streams per
+        // connection, ever.
+        if (!ngtcp2_conn_is_local_stream(conn, s)) {
+            if (ngtcp2_is_bidi_stream(s))
+                ngtcp2_conn_extend_max_streams_bidi(conn, 1);
+            else
+                ngtcp2_conn_extend_max_streams_uni(conn, 1);
+        }
         if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET))
             code = 0x100; // H3_NO_ERROR is what HTTP/3 reads as "closed normally"
         if (self.app)
