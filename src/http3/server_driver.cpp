@@ -116,6 +116,8 @@ public:
     void on_handshake_completed() override
     {
         bind_local_streams();
+        for (auto& [_, st] : streams_)
+            st->wake();
         auto deferred = std::move(deferred_);
         deferred_.clear();
         for (auto& d : deferred)
@@ -124,6 +126,10 @@ public:
     void on_stream_data(q::stream_id s, std::span<const std::byte> bytes, bool fin, bool early) override
     {
         early_ = early;
+        // Responses to 0-RTT requests may go out before the handshake ends
+        // (0.5-RTT data): open our control and QPACK streams as soon as the
+        // 1-RTT keys allow, not only at handshake completion.
+        bind_local_streams();
         codec_.handle_stream_data(s, bytes, fin);
         pump();
     }
@@ -206,6 +212,7 @@ public:
     const server_config& config() const noexcept { return state_->cfg; }
     const server_state& state() const noexcept { return *state_; }
     bool closed() const noexcept { return closed_; }
+    bool bound() const noexcept { return bound_; }
     std::vector<http::field_view>& out_fields() noexcept { return out_fields_; }
     /// Something was submitted to the codec: let QUIC send it, and apply
     /// what the codec asked of the transport.
@@ -240,6 +247,10 @@ private:
             return;
         error_code ec;
         auto& quic = io_->quic();
+        // Too early (no keys or no stream credit yet) is not an error: the
+        // next packet or the handshake's end tries again.
+        if (quic.uni_streams_left() < 3)
+            return;
         auto control = quic.open_uni_stream(ec);
         auto encoder = ec ? -1 : quic.open_uni_stream(ec);
         auto decoder = ec ? -1 : quic.open_uni_stream(ec);
@@ -454,7 +465,7 @@ net::awaitable<std::size_t> http3_stream::read_body(std::span<std::byte> out, er
     ec = {};
     if (out.empty())
         co_return 0;
-    if (expect_continue_ && !head_sent_ && !body_end_) {
+    if (expect_continue_ && !head_sent_ && !body_end_ && conn_->bound()) {
         expect_continue_ = false;
         conn_->codec().submit_headers(id_, http3::response_head{100, {}}, false, ec);
         conn_->kick();
@@ -513,6 +524,16 @@ net::awaitable<void> http3_stream::write_head(unsigned status, const http::field
     ec = {};
     if (!usable(ec))
         co_return;
+    // A handler answering a 0-RTT request may be faster than the keys that
+    // let us open our control stream: wait for them (the handshake's end at worst).
+    while (!conn_->bound()) {
+        if (!co_await wait(conn_->config().handshake_timeout) && !conn_->bound()) {
+            ec = error::timeout;
+            co_return;
+        }
+        if (!usable(ec))
+            co_return;
+    }
     // An accepted extended CONNECT is a 200 on HTTP/3 (RFC 9220); handlers
     // answer 101 whatever the version.
     if (status == 101 && upgrade_) {

@@ -678,6 +678,11 @@ std::uint64_t connection::bidi_streams_left() const noexcept
     return ngtcp2_conn_get_streams_bidi_left(impl_->conn);
 }
 
+std::uint64_t connection::uni_streams_left() const noexcept
+{
+    return ngtcp2_conn_get_streams_uni_left(impl_->conn);
+}
+
 void connection::close(std::uint64_t app_code)
 {
     auto& im = *impl_;

@@ -152,6 +152,9 @@ public:
     void reset_stream(stream_id s, std::uint64_t code);
     void stop_sending(stream_id s, std::uint64_t code);
     std::uint64_t bidi_streams_left() const noexcept;
+    /// Unidirectional streams we may open now (0 before the keys and the
+    /// peer's limits are known).
+    std::uint64_t uni_streams_left() const noexcept;
 
     // ---- lifetime ----------------------------------------------------------
 

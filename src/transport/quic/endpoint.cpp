@@ -455,7 +455,10 @@ void client_endpoint::connect(const net::ip::udp::endpoint& remote, connection::
     app_ = app;
     conn_->set_application(app_);
     wait_readable();
-    do_flush();
+    // Posted, not written now: requests the session submits before it runs
+    // (0-RTT on a resumed connection) leave coalesced with the ClientHello
+    // instead of a pacing interval later.
+    flush();
 }
 
 void client_endpoint::abandon()
