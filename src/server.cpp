@@ -282,8 +282,13 @@ net::ip::tcp::endpoint server::listen_quic(const net::ip::udp::endpoint& local, 
     if (ec)
         return {};
     std::weak_ptr<detail::server_state> weak = state_;
+    // One endpoint and all its connections share a socket and routing
+    // table: with several threads on the executor they need one strand.
+    net::any_io_executor ex = state_->ex;
+    if (state_->cfg.strand_per_connection)
+        ex = net::make_strand(state_->ex);
     auto endpoint = std::make_shared<quic::detail::server_endpoint>(
-        state_->ex, state_->cfg.quic, std::move(tls),
+        ex, state_->cfg.quic, std::move(tls),
         [weak](quic::detail::connection_io& io) -> std::shared_ptr<quic::detail::session> {
             auto state = weak.lock();
             if (!state)

@@ -75,6 +75,8 @@ struct server_config {
     /// Give each connection its own strand. Needed when several threads run
     /// the executor the server was given; with one thread (the usual
     /// io_context per core) it only adds allocations to every operation.
+    /// A quic:// listener and all its connections then share one strand
+    /// (they share a socket); run one listener per thread to spread HTTP/3.
     bool strand_per_connection = false;
     /// The Server field of every response; empty for none.
     std::string server_header = "strata";
