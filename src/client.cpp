@@ -344,13 +344,23 @@ void client_pools::close_idle()
             c->close();
         p.total -= p.idle.size();
         p.idle.clear();
-        for (auto& session : p.h2)
+        // Sessions carrying responses keep going ("responses in flight keep
+        // theirs"); their streams hold them, and they close when dropped.
+        for (auto it = p.h2.begin(); it != p.h2.end();) {
+            if ((*it)->idle()) {
+                (*it)->close();
+                it = p.h2.erase(it);
+                --p.total;
+            } else {
+                ++it;
+            }
+        }
+        std::erase_if(p.h3, [](auto& session) {
+            if (!session->idle())
+                return false;
             session->close();
-        p.total -= p.h2.size();
-        p.h2.clear();
-        for (auto& session : p.h3)
-            session->close();
-        p.h3.clear();
+            return true;
+        });
     }
 }
 

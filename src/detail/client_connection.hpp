@@ -68,6 +68,8 @@ public:
     virtual bool awaiting_settings() const noexcept = 0;
     /// Whether any request has used it already (client_response::reused_connection).
     virtual bool used() const noexcept = 0;
+    /// No exchange in progress: close_idle() may close it.
+    virtual bool idle() const noexcept = 0;
     /// A new stream for one exchange; call only when can_open_stream().
     virtual std::shared_ptr<client_connection> open_stream() = 0;
     virtual void close() = 0;

@@ -120,6 +120,7 @@ public:
     bool usable() const noexcept override { return !dead_ && !codec_.going_away(); }
     bool awaiting_settings() const noexcept override { return usable() && !settings_received_; }
     bool used() const noexcept override { return used_; }
+    bool idle() const noexcept override { return streams_.empty(); }
     std::shared_ptr<client_connection> open_stream() override
     {
         used_ = true;

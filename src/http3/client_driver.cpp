@@ -160,8 +160,10 @@ public:
                 c->save(origin, std::move(r));
         };
         endpoint_->connect(remote, std::move(p), this, ec);
-        if (ec)
+        if (ec) {
+            dead_ = true; // no QUIC connection: nothing to close
             return;
+        }
         // With a ticket, the early keys exist once the first flight is
         // written (connect did), and the server's old limits let us open
         // streams now: 0-RTT.
@@ -197,13 +199,22 @@ public:
         return usable() && (handshake_done_ || early_ok_) && bound_ &&
                endpoint_->quic().bidi_streams_left() > 0;
     }
-    bool usable() const noexcept override { return !dead_ && !codec_.going_away() && !endpoint_->finished(); }
+    // A connection quiet for (nearly) its idle timeout may be gone at the
+    // server: a new request takes a new connection rather than fail on it.
+    bool usable() const noexcept override
+    {
+        return !dead_ && !codec_.going_away() && !endpoint_->finished() &&
+               !(streams_.empty() && endpoint_->quic().idle_expired(clock::now()));
+    }
+    bool idle() const noexcept override { return streams_.empty() && awaiting_handshake_.empty(); }
     bool awaiting_settings() const noexcept override { return usable() && !handshake_done_ && !early_ok_; }
     bool used() const noexcept override { return used_; }
     std::shared_ptr<client_connection> open_stream() override
     {
         used_ = true;
-        endpoint_->unpark();
+        // Not inline: the pool calls this under its lock, and catching up on
+        // what arrived while parked may call on_capacity, which takes it.
+        net::post(executor_, [ep = endpoint_] { ep->unpark(); });
         return std::make_shared<http3_client_stream>(shared_from_this(), cfg_);
     }
     void close() override
@@ -214,6 +225,19 @@ public:
         if (!endpoint_->finished()) {
             endpoint_->quic().close(static_cast<std::uint64_t>(http3::error::no_error));
             endpoint_->abandon();
+        }
+        // abandon() ends the endpoint without calling us back: wake whoever
+        // waits here (not on_capacity: the pool may hold its lock).
+        close_error_ = error::stream_closed;
+        handshake_wait_.cancel();
+        for (auto* st : awaiting_handshake_)
+            st->wake();
+        for (auto& [_, st] : streams_) {
+            if (!st->reset_ && !(st->head_done_ && st->body_end_)) {
+                st->reset_ = true;
+                st->reset_code_ = close_error_;
+            }
+            st->wake();
         }
     }
 
@@ -282,6 +306,7 @@ public:
             st->reset_ = true;
             st->refused_ = true;
             st->reset_code_ = make_error_code(http3::error::request_rejected);
+            st->id_ = -1; // ngtcp2 hands the id out again
             st->wake();
         }
         streams_.clear();

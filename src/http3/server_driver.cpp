@@ -34,6 +34,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
+#include <unordered_set>
 #include <vector>
 
 namespace strata::detail {
@@ -121,7 +122,8 @@ public:
         auto deferred = std::move(deferred_);
         deferred_.clear();
         for (auto& d : deferred)
-            spawn(std::move(d.stream), std::move(d.head));
+            if (!d.stream->reset_)
+                spawn(std::move(d.stream), std::move(d.head));
     }
     void on_stream_data(q::stream_id s, std::span<const std::byte> bytes, bool fin, bool early) override
     {
@@ -150,9 +152,18 @@ public:
     void on_stream_close(q::stream_id s, std::uint64_t code) override
     {
         codec_.handle_stream_close(s, code);
-        if (auto* st = find(s); st && !st->done_) {
-            st->reset_ = true;
-            st->wake();
+        if (is_request_stream(s)) {
+            // The peer gets this stream's credit back once its handler has
+            // finished too: resetting requests at once cannot pile up handlers.
+            if (auto* st = find(s); st && !st->done_) {
+                st->reset_ = true;
+                st->wake();
+                closed_by_quic_.insert(s);
+            } else {
+                std::erase_if(deferred_, [s](const deferred_request& d) { return d.stream->id_ == s; });
+                if (io_)
+                    io_->quic().grant_bidi_stream();
+            }
         }
         pump();
     }
@@ -235,6 +246,9 @@ private:
         request::head head;
     };
 
+    // Client-initiated bidirectional: the low two bits are 0 (RFC 9000 §2.1).
+    static bool is_request_stream(http::stream_id id) noexcept { return (id & 0x3) == 0; }
+
     http3_stream* find(http::stream_id id)
     {
         auto* st = streams_.find(id);
@@ -311,6 +325,8 @@ private:
     net::ip::udp::endpoint peer_;
     stream_table<http3_stream*> streams_;
     std::vector<deferred_request> deferred_;
+    // Request streams QUIC closed while their handler still ran.
+    std::unordered_set<http::stream_id> closed_by_quic_;
     std::vector<http::field_view> out_fields_;
     bool bound_ = false;
     bool draining_ = false;
@@ -430,6 +446,8 @@ void http3_server_session::stream_done(http::stream_id id)
             codec_.stop_receiving(id);
     }
     streams_.erase(id);
+    if (closed_by_quic_.erase(id) && io_)
+        io_->quic().grant_bidi_stream();
     if (!closed_)
         kick();
 }

@@ -201,6 +201,35 @@ TEST(Http3, ResumedConnectionSendsIdempotentRequestsInZeroRtt)
     });
 }
 
+TEST(Http3, AConnectionPastItsIdleTimeoutIsNotReused)
+{
+    net::io_context io;
+    server srv{io.get_executor(), tls_server_config()};
+    add_routes(srv);
+    auto port = srv.listen("quic://127.0.0.1:0").port();
+    run(io, [&]() -> net::awaitable<void> {
+        auto cfg = test::client_config_for(h3);
+        cfg.quic.idle_timeout = 400ms; // the shorter of both sides' applies
+        client cli{io.get_executor(), cfg};
+        auto base = "https://127.0.0.1:" + std::to_string(port);
+        EXPECT_EQ(co_await (co_await cli.get(base + "/hello")).body(), "hello\n");
+        // Parked in the pool, the connection hears nothing and times out at
+        // both ends; a POST (not retried on a dead connection) must not be
+        // sent on it.
+        co_await test::sleep_for(800ms);
+        error_code ec;
+        auto res = co_await cli.post(base + "/echo", "fresh", "text/plain");
+        EXPECT_EQ(co_await res.body(ec), "fresh");
+        EXPECT_FALSE(ec) << ec.message();
+        EXPECT_EQ(cli.connections_opened(), 2u);
+        // Still fresh: reused.
+        auto again = co_await cli.get(base + "/hello");
+        EXPECT_TRUE(again.reused_connection());
+        co_await again.body();
+        srv.shutdown();
+    });
+}
+
 TEST(Http3, RetryValidatesTheClientAddressFirst)
 {
     net::io_context io;

@@ -50,6 +50,18 @@ ngtcp2_addr to_addr(const net::ip::udp::endpoint& ep)
     return a;
 }
 
+net::ip::udp::endpoint from_addr(const ngtcp2_addr& a, const net::ip::udp::endpoint& fallback)
+{
+    if (a.addr == nullptr || a.addrlen == 0)
+        return fallback;
+    net::ip::udp::endpoint ep;
+    if (a.addrlen > ep.capacity())
+        return fallback;
+    std::memcpy(ep.data(), a.addr, a.addrlen);
+    ep.resize(a.addrlen);
+    return ep;
+}
+
 ngtcp2_path to_path(const path& p)
 {
     ngtcp2_path np{};
@@ -98,7 +110,13 @@ struct connection::impl {
     std::function<void(resumption)> on_resumption;
     resumption saved;
     bool have_ticket = false;
+    bool early_attempted = false;
+    clock::time_point last_received{};
     std::vector<ngtcp2_vec> vecs;
+    // A packet written for another path than the batch's (the peer's
+    // address changed): sent first by the next write().
+    std::vector<std::byte> held;
+    path held_path;
 
     ~impl()
     {
@@ -180,12 +198,11 @@ struct connection::impl {
         // another. ngtcp2 0.12 leaves that credit (MAX_STREAMS) to the
         // application; without it a peer gets max_streams_* streams per
         // connection, ever.
-        if (!ngtcp2_conn_is_local_stream(conn, s)) {
-            if (ngtcp2_is_bidi_stream(s))
-                ngtcp2_conn_extend_max_streams_bidi(conn, 1);
-            else
-                ngtcp2_conn_extend_max_streams_uni(conn, 1);
-        }
+        // Request streams (bidirectional) are granted by the application
+        // once their handler finished too (grant_bidi_stream), so a peer
+        // that resets its requests at once cannot pile up handlers.
+        if (!ngtcp2_conn_is_local_stream(conn, s) && !ngtcp2_is_bidi_stream(s))
+            ngtcp2_conn_extend_max_streams_uni(conn, 1);
         if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET))
             code = 0x100; // H3_NO_ERROR is what HTTP/3 reads as "closed normally"
         if (self.app)
@@ -255,6 +272,12 @@ struct connection::impl {
             if (n > 0)
                 ngtcp2_conn_submit_new_token(conn, token.data(), static_cast<size_t>(n));
         } else {
+            // ngtcp2 0.12's GnuTLS helper never reports a refused 0-RTT (its
+            // BoringSSL and picotls helpers do): the application must, so
+            // that ngtcp2 drops the early streams and limits (RFC 9001 §4.6.2).
+            if (self.early_attempted && self.tls && !self.tls->early_data_accepted() &&
+                ngtcp2_conn_early_data_rejected(conn) != 0)
+                return NGTCP2_ERR_CALLBACK_FAILURE;
             const auto* p = ngtcp2_conn_get_remote_transport_params(conn);
             if (p) {
                 self.saved.initial_max_streams_bidi = p->initial_max_streams_bidi;
@@ -354,6 +377,7 @@ std::unique_ptr<connection> connection::make_server(const config& cfg, const pat
     auto& im = *c->impl_;
     im.server = true;
     im.current = p;
+    im.last_received = now;
     im.registry = sp.registry;
     im.route = sp.route;
     im.secret.assign(sp.static_secret.begin(), sp.static_secret.end());
@@ -412,6 +436,7 @@ std::unique_ptr<connection> connection::make_client(const config& cfg, const pat
     std::unique_ptr<connection> c{new connection};
     auto& im = *c->impl_;
     im.current = p;
+    im.last_received = now;
     im.secret.resize(32);
     random_bytes(im.secret);
     im.on_resumption = std::move(cp.on_resumption);
@@ -464,6 +489,7 @@ std::unique_ptr<connection> connection::make_client(const config& cfg, const pat
         return nullptr;
     ngtcp2_conn_set_tls_native_handle(im.conn, im.tls->native_handle());
     if (!ticket.empty()) {
+        im.early_attempted = true;
         // The limits the server gave last time bound what 0-RTT may send
         // (RFC 9000 §7.4.1).
         ngtcp2_transport_params early;
@@ -500,6 +526,7 @@ void connection::handle_datagram(const path& p, std::span<const std::byte> bytes
     ngtcp2_pkt_info pi{};
     int rv = ngtcp2_conn_read_pkt(im.conn, &np, &pi, reinterpret_cast<const uint8_t*>(bytes.data()),
                                   bytes.size(), to_tstamp(now));
+    im.last_received = now;
     if (rv == 0)
         return;
     if (rv == NGTCP2_ERR_DRAINING) {
@@ -552,6 +579,15 @@ std::size_t connection::write(std::span<std::byte> out, std::size_t& segment, cl
         return segment;
     }
 
+    if (!im.held.empty()) {
+        if (out.size() < im.held.size())
+            return 0;
+        std::memcpy(out.data(), im.held.data(), im.held.size());
+        segment = im.held.size();
+        im.current = im.held_path;
+        im.held.clear();
+        return segment;
+    }
     std::size_t limit = std::min(out.size(), std::max(ngtcp2_conn_get_send_quantum(im.conn), max_udp));
     std::size_t total = 0;
     while (total + max_udp <= limit) {
@@ -592,11 +628,27 @@ std::size_t connection::write(std::span<std::byte> out, std::size_t& segment, cl
         if (n == 0)
             break;
         auto size = static_cast<std::size_t>(n);
+        // ngtcp2 picks the path per packet: after the peer's address
+        // changed (NAT rebinding, RFC 9000 §9.3) packets go to the new one.
+        // A batch has one destination, so a packet for another path waits
+        // for the next write().
+        path written{from_addr(ps.path.local, im.current.local),
+                     from_addr(ps.path.remote, im.current.remote)};
+        if (segment == 0) {
+            im.current = written;
+        } else if (written.remote != im.current.remote) {
+            im.held.assign(out.begin() + static_cast<std::ptrdiff_t>(total),
+                           out.begin() + static_cast<std::ptrdiff_t>(total + size));
+            im.held_path = written;
+            break;
+        }
         if (segment == 0)
             segment = size;
         total += size;
-        // GSO sends equal segments; a shorter packet must be the last.
-        if (size < segment)
+        // GSO cuts the batch into equal segments: only the last packet may
+        // be shorter, so a short packet ends it (and a first short one makes
+        // a batch of one).
+        if (size < segment || size < max_udp)
             break;
     }
     ngtcp2_conn_update_pkt_tx_time(im.conn, ts);
@@ -678,6 +730,12 @@ std::uint64_t connection::bidi_streams_left() const noexcept
     return ngtcp2_conn_get_streams_bidi_left(impl_->conn);
 }
 
+void connection::grant_bidi_stream()
+{
+    if (!impl_->closing && !impl_->draining)
+        ngtcp2_conn_extend_max_streams_bidi(impl_->conn, 1);
+}
+
 std::uint64_t connection::uni_streams_left() const noexcept
 {
     return ngtcp2_conn_get_streams_uni_left(impl_->conn);
@@ -741,6 +799,23 @@ bool connection::early_data_accepted() const
 const path& connection::current_path() const noexcept
 {
     return impl_->current;
+}
+
+bool connection::idle_expired(clock::time_point now) const noexcept
+{
+    auto& im = *impl_;
+    if (im.closing || im.draining)
+        return true;
+    // The shorter of the two idle timeouts applies (RFC 9000 §10.1); a
+    // margin covers the packets still in flight.
+    auto timeout = ngtcp2_conn_get_local_transport_params(im.conn)->max_idle_timeout;
+    const auto* peer = ngtcp2_conn_get_remote_transport_params(im.conn);
+    if (peer && peer->max_idle_timeout != 0 && (timeout == 0 || peer->max_idle_timeout < timeout))
+        timeout = peer->max_idle_timeout;
+    if (timeout == 0)
+        return false;
+    auto margin = std::chrono::nanoseconds{3 * ngtcp2_conn_get_pto(im.conn)};
+    return now - im.last_received + margin >= std::chrono::nanoseconds{timeout};
 }
 std::span<const std::uint8_t> connection::original_dcid() const noexcept
 {

@@ -152,6 +152,9 @@ public:
     void reset_stream(stream_id s, std::uint64_t code);
     void stop_sending(stream_id s, std::uint64_t code);
     std::uint64_t bidi_streams_left() const noexcept;
+    /// The peer may open one more request stream (MAX_STREAMS): the server
+    /// grants it when a request's stream closed and its handler finished.
+    void grant_bidi_stream();
     /// Unidirectional streams we may open now (0 before the keys and the
     /// peer's limits are known).
     std::uint64_t uni_streams_left() const noexcept;
@@ -177,6 +180,9 @@ public:
     bool resumed() const;
     bool early_data_accepted() const;
     const path& current_path() const noexcept;
+    /// Nothing was heard for (nearly) the idle timeout: the peer may have
+    /// forgotten the connection, so it must not carry a new request.
+    bool idle_expired(clock::time_point now) const noexcept;
     std::vector<std::vector<std::uint8_t>> scids() const;
     /// The client's original destination id (server role), routed to this
     /// connection until the handshake completes.

@@ -165,7 +165,8 @@ void server_endpoint::dispatch(const received_datagram& d, clock::time_point now
         // first flight, so version negotiation cannot amplify.
         if (d.bytes.size() < NGTCP2_MAX_UDP_PAYLOAD_SIZE)
             return;
-        std::array<uint8_t, 256> buf{};
+        // Unknown versions may carry ids of up to 255 bytes (RFC 9000 §17.2.1).
+        std::array<uint8_t, 1 + 4 + 1 + 255 + 1 + 255 + 4> buf{};
         uint32_t supported[] = {NGTCP2_PROTO_VER_V1};
         std::uint8_t unused = 0;
         random_bytes({&unused, 1});
@@ -332,7 +333,13 @@ void server_endpoint::add_cid(std::span<const std::uint8_t> cid, void* route)
 
 void server_endpoint::remove_cid(std::span<const std::uint8_t> cid)
 {
-    routes_.erase(key_of(cid));
+    auto it = routes_.find(key_of(cid));
+    if (it == routes_.end())
+        return;
+    // Retired ids leave the entry's list too: a peer retiring ids for the
+    // connection's whole life must not grow it.
+    std::erase(it->second->keys, it->first);
+    routes_.erase(it);
 }
 
 void server_endpoint::send_stateless(std::span<const std::byte> packet, const net::ip::udp::endpoint& to)
@@ -488,8 +495,10 @@ void client_endpoint::park()
     // Long enough for a delayed ACK (max_ack_delay is 25 ms) and the
     // server's session ticket to pass.
     linger_.expires_after(std::chrono::milliseconds{100});
-    linger_.async_wait([self = shared_from_this()](error_code ec) {
-        if (ec || self->finished_)
+    // A handler already queued when unpark() cancelled the timer must not
+    // park a connection that is busy again.
+    linger_.async_wait([self = shared_from_this(), generation = park_generation_](error_code ec) {
+        if (ec || self->finished_ || generation != self->park_generation_)
             return;
         self->parked_ = true;
         self->armed_ = clock::time_point::max();
@@ -501,6 +510,7 @@ void client_endpoint::park()
 
 void client_endpoint::unpark()
 {
+    ++park_generation_;
     linger_.cancel();
     if (!parked_ || finished_)
         return;

@@ -155,6 +155,7 @@ private:
     bool waiting_writable_ = false;
     bool parked_ = false;
     bool reading_ = false;
+    std::uint64_t park_generation_ = 0;
     net::steady_timer linger_;
 };
 
