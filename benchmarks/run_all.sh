@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #
-# Builds strata's benchmarks (Release, build-bench/) and runs all five, each
+# Builds strata's benchmarks (Release, build-bench/) and runs all six, each
 # with its peers in the same run, and prints the ratios:
 #   1. parser throughput    strata vs http-parser vs Boost.Beast (Google Benchmark)
 #   2. server throughput    strata vs Beast vs nginx under wrk (req/s and CPU per request)
 #   3. idle connections     server memory per idle keep-alive connection (10,000 of them)
 #   4. HTTP/2 throughput    strata vs nghttpd vs nginx under h2load -c 10 -m 100, h2c and TLS
 #   5. page load            100 resources over HTTP/1.1 (1, 6, 6 x 3 connections) vs HTTP/2
+#   6. HTTP/3               strata vs gtlsserver (ngtcp2) under strata_h3load and gtlsclient:
+#                           req/s, a 100 MiB download, h3 vs h2, time to first byte (0-RTT)
 #
 # usage: benchmarks/run_all.sh [--no-build] [--build-dir DIR] [--quick] [-- run.sh options]
-#   --quick   short runs (parser 0.2 s per case, wrk and h2load 3 s, 2,000 idle
-#             connections, 3 page loads) to check the setup
+#   --quick   short runs (parser 0.2 s per case, wrk, h2load and strata_h3load 3 s,
+#             2,000 idle connections, 3 page loads) to check the setup
 # Anything after `--` goes to benchmarks/load/run.sh (see its --help); see
-# load/h2load.sh --help and strata_page_load --help to run 4 and 5 alone.
+# load/h2load.sh --help, strata_page_load --help and load/h3.sh --help to run
+# 4, 5 and 6 alone.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,7 +45,7 @@ if [ $build = 1 ]; then
     cmake -S "$root" -B "$build_dir" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
         -DSTRATA_BUILD_BENCHMARKS=ON -DSTRATA_BUILD_TESTS=OFF -DSTRATA_BUILD_EXAMPLES=OFF -DSTRATA_INSTALL=OFF
     cmake --build "$build_dir" -j"$jobs" --target strata_parser_bench strata_bench_server \
-        strata_bench_beast_server strata_idle_memory strata_page_load
+        strata_bench_beast_server strata_idle_memory strata_page_load strata_h3load
 fi
 
 echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -77,5 +80,12 @@ echo "######## 5. page load, HTTP/1.1 vs HTTP/2"
 page_args=()
 [ $quick = 1 ] && page_args=(--runs 3)
 "$build_dir/benchmarks/strata_page_load" "${page_args[@]}"
+
+# (6) HTTP/3, pinned as (2) and (4).
+echo
+echo "######## 6. HTTP/3"
+h3_args=()
+[ $quick = 1 ] && h3_args=(--duration 3 --warmup 1 --requests 20000 --download-runs 1 --ttfb-runs 5)
+"$here/load/h3.sh" --build-dir "$build_dir" "${h3_args[@]}"
 echo
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
