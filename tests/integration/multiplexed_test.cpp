@@ -1,10 +1,10 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 //
-// What only HTTP/2 has, end to end between strata's client and server:
-// multiplexing on one connection up to the server's stream limit, flow
-// control under small windows, per-stream deadlines and cancellation, and
-// graceful shutdown with GOAWAY. The tests run over TCP (prior knowledge)
-// and TLS (ALPN).
+// What HTTP/2 and HTTP/3 have and HTTP/1.1 lacks, end to end between
+// strata's client and server: multiplexing on one connection up to the
+// server's stream limit, flow control under small windows, per-stream
+// deadlines and cancellation, and graceful shutdown with GOAWAY. The tests
+// run HTTP/2 over TCP (prior knowledge) and TLS (ALPN), and HTTP/3 over QUIC.
 
 #include "test_support.hpp"
 #include "transports.hpp"
@@ -34,9 +34,26 @@ std::string pattern(std::size_t n)
     return s;
 }
 
-class Http2Exchange : public ::testing::TestWithParam<bool> {
+class Multiplexed : public ::testing::TestWithParam<test::transport> {
 protected:
-    test::transport transport() const { return {http::version::http2, GetParam()}; }
+    test::transport transport() const { return GetParam(); }
+    bool h3() const { return GetParam().h3(); }
+    std::string version_name() const { return std::string(http::to_string(GetParam().version)); }
+    /// Stream and connection receive windows, for either protocol.
+    void set_windows(server_config& cfg, std::uint32_t stream, std::uint32_t connection) const
+    {
+        cfg.http2.initial_stream_window = stream;
+        cfg.http2.connection_window = connection;
+        cfg.quic.stream_window = cfg.quic.max_stream_window = stream;
+        cfg.quic.connection_window = cfg.quic.max_connection_window = connection;
+    }
+    void set_windows(client_config& cfg, std::uint32_t stream, std::uint32_t connection) const
+    {
+        cfg.http2.initial_stream_window = stream;
+        cfg.http2.connection_window = connection;
+        cfg.quic.stream_window = cfg.quic.max_stream_window = stream;
+        cfg.quic.connection_window = cfg.quic.max_connection_window = connection;
+    }
 
     void start(server_config cfg = {})
     {
@@ -72,7 +89,7 @@ protected:
             co_await res.send(status::ok, "late", "text/plain", ec);
             never_write_error = ec;
         });
-        port = srv->listen(transport().scheme() + "://127.0.0.1:0").port();
+        port = srv->listen(transport().listen_scheme() + "://127.0.0.1:0").port();
     }
     std::string url(std::string_view path) const
     {
@@ -90,7 +107,7 @@ protected:
     error_code big_write_error, never_write_error;
 };
 
-TEST_P(Http2Exchange, ConcurrentRequestsShareOneConnection)
+TEST_P(Multiplexed, ConcurrentRequestsShareOneConnection)
 {
     start();
     run(io, [&]() -> net::awaitable<void> {
@@ -98,7 +115,7 @@ TEST_P(Http2Exchange, ConcurrentRequestsShareOneConnection)
         int done = 0;
         auto one = [&]() -> net::awaitable<void> {
             auto res = co_await cli.get(url("/slow"));
-            EXPECT_EQ(res.version(), http::version::http2);
+            EXPECT_EQ(res.version(), transport().version);
             EXPECT_EQ(co_await res.body(), "slow");
             ++done;
         };
@@ -115,10 +132,11 @@ TEST_P(Http2Exchange, ConcurrentRequestsShareOneConnection)
     });
 }
 
-TEST_P(Http2Exchange, SecondConnectionOnlyWhenTheStreamLimitIsReached)
+TEST_P(Multiplexed, SecondConnectionOnlyWhenTheStreamLimitIsReached)
 {
     server_config cfg;
     cfg.http2.max_concurrent_streams = 4;
+    cfg.quic.max_streams_bidi = 4;
     start(cfg);
     run(io, [&]() -> net::awaitable<void> {
         client cli{io.get_executor(), client_cfg()};
@@ -143,16 +161,14 @@ TEST_P(Http2Exchange, SecondConnectionOnlyWhenTheStreamLimitIsReached)
     });
 }
 
-TEST_P(Http2Exchange, SmallWindowsStillCarryLargeBodiesBothWays)
+TEST_P(Multiplexed, SmallWindowsStillCarryLargeBodiesBothWays)
 {
     server_config cfg;
-    cfg.http2.initial_stream_window = 1024;
-    cfg.http2.connection_window = 4096;
+    set_windows(cfg, 1024, 4096);
     start(cfg);
     run(io, [&]() -> net::awaitable<void> {
         client_config ccfg;
-        ccfg.http2.initial_stream_window = 1024;
-        ccfg.http2.connection_window = 4096;
+        set_windows(ccfg, 1024, 4096);
         client cli{io.get_executor(), client_cfg(ccfg)};
         auto upload = pattern(300'000);
         auto echoed = co_await cli.post(url("/echo"), upload, "application/octet-stream");
@@ -162,13 +178,12 @@ TEST_P(Http2Exchange, SmallWindowsStillCarryLargeBodiesBothWays)
     });
 }
 
-TEST_P(Http2Exchange, ASlowReaderStallsOnlyItsOwnStream)
+TEST_P(Multiplexed, ASlowReaderStallsOnlyItsOwnStream)
 {
     start();
     run(io, [&]() -> net::awaitable<void> {
         client_config ccfg;
-        ccfg.http2.initial_stream_window = 64 * 1024;
-        ccfg.http2.connection_window = 256 * 1024;
+        set_windows(ccfg, 64 * 1024, 256 * 1024);
         client cli{io.get_executor(), client_cfg(ccfg)};
         // Read one piece of a 4 MiB body and then nothing for a while.
         auto big = co_await cli.get(url("/big"));
@@ -177,7 +192,7 @@ TEST_P(Http2Exchange, ASlowReaderStallsOnlyItsOwnStream)
         // Other streams on the same connection go on meanwhile.
         for (int i = 0; i < 20; ++i) {
             auto res = co_await cli.get(url("/hello"));
-            EXPECT_EQ(co_await res.body(), "HTTP/2");
+            EXPECT_EQ(co_await res.body(), version_name());
         }
         EXPECT_EQ(cli.connections_opened(), 1u);
         // The stalled stream resumes and arrives whole.
@@ -187,7 +202,7 @@ TEST_P(Http2Exchange, ASlowReaderStallsOnlyItsOwnStream)
     });
 }
 
-TEST_P(Http2Exchange, AResponseDeadlineResetsOnlyItsStream)
+TEST_P(Multiplexed, AResponseDeadlineResetsOnlyItsStream)
 {
     start();
     run(io, [&]() -> net::awaitable<void> {
@@ -205,7 +220,7 @@ TEST_P(Http2Exchange, AResponseDeadlineResetsOnlyItsStream)
         EXPECT_LT(std::chrono::steady_clock::now() - start, 1000ms);
         // The connection survived the reset stream.
         auto after = co_await cli.get(url("/hello"));
-        EXPECT_EQ(co_await after.body(), "HTTP/2");
+        EXPECT_EQ(co_await after.body(), version_name());
         EXPECT_EQ(cli.connections_opened(), 1u);
         // The server learnt of the RST_STREAM: its late answer had nowhere to go.
         co_await test::sleep_for(1600ms);
@@ -213,7 +228,7 @@ TEST_P(Http2Exchange, AResponseDeadlineResetsOnlyItsStream)
     });
 }
 
-TEST_P(Http2Exchange, DroppingAResponseCancelsItsStream)
+TEST_P(Multiplexed, DroppingAResponseCancelsItsStream)
 {
     start();
     run(io, [&]() -> net::awaitable<void> {
@@ -227,12 +242,12 @@ TEST_P(Http2Exchange, DroppingAResponseCancelsItsStream)
             co_await test::sleep_for(10ms);
         EXPECT_EQ(big_write_error, error::stream_closed);
         auto res = co_await cli.get(url("/hello"));
-        EXPECT_EQ(co_await res.body(), "HTTP/2");
+        EXPECT_EQ(co_await res.body(), version_name());
         EXPECT_EQ(cli.connections_opened(), 1u);
     });
 }
 
-TEST_P(Http2Exchange, GracefulShutdownLetsStreamsInFlightFinish)
+TEST_P(Multiplexed, GracefulShutdownLetsStreamsInFlightFinish)
 {
     start();
     run(io, [&]() -> net::awaitable<void> {
@@ -261,9 +276,11 @@ TEST_P(Http2Exchange, GracefulShutdownLetsStreamsInFlightFinish)
     });
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, Http2Exchange, ::testing::Values(false, true), [](const auto& info) {
-    return info.param ? std::string("tls") : std::string("tcp");
-});
+INSTANTIATE_TEST_SUITE_P(Versions, Multiplexed,
+                         ::testing::Values(test::transport{http::version::http2, false},
+                                           test::transport{http::version::http2, true},
+                                           test::transport{http::version::http3, true}),
+                         test::transport_name);
 
 // A "server" that accepts and never sends its preface: requests on the
 // connection, and those waiting for its SETTINGS, fail by the handshake

@@ -651,7 +651,13 @@ std::size_t connection::write(std::span<std::byte> out, std::size_t& segment, cl
         if (size < segment || size < max_udp)
             break;
     }
-    ngtcp2_conn_update_pkt_tx_time(im.conn, ts);
+    // Pacing starts with the handshake done: before it the rate comes from
+    // the 333 ms initial RTT guess (RFC 9002 §6.2.2), and pacing the
+    // handshake's few packets by it would hold the client's Finished back
+    // by tens of milliseconds on any fast path. They stay within the
+    // congestion window either way.
+    if (ngtcp2_conn_get_handshake_completed(im.conn))
+        ngtcp2_conn_update_pkt_tx_time(im.conn, ts);
     if (segment == 0)
         return 0;
     return total;
