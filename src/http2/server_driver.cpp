@@ -13,8 +13,8 @@
 //    makes the write wait, up to write_timeout, and then the stream is reset.
 
 #include "../detail/handler_dispatch.hpp"
+#include "../detail/multiplexed_server_stream.hpp"
 #include "../detail/server_state.hpp"
-#include "../detail/stream_inbox.hpp"
 #include "../detail/stream_socket.hpp"
 #include "../detail/stream_table.hpp"
 #include "../detail/watchdog.hpp"
@@ -39,57 +39,14 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-/// Response bytes a stream may have queued in the codec before its
-/// handler's write waits (one frame batch; more only adds memory).
-constexpr std::size_t write_high_water = 64 * 1024;
 /// Request body bytes read from the socket at once.
 constexpr std::size_t read_chunk = 32 * 1024;
 
 template <class Stream>
 class http2_server_connection;
 
-/// One request/response exchange on a connection.
 template <class Stream>
-class http2_stream final : public server_stream, public stream_inbox {
-public:
-    http2_stream(std::shared_ptr<http2_server_connection<Stream>> conn, http::stream_id id,
-                 std::uint64_t body_limit)
-        : stream_inbox(conn->executor()), conn_(std::move(conn)), id_(id), body_limit_(body_limit)
-    {}
-
-    ~http2_stream() override { conn_->forget(id_, this); }
-
-    net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
-    const http::fields& request_trailers() const noexcept override { return trailers_; }
-    net::awaitable<void> write_head(unsigned status, const http::fields& fields,
-                                    std::span<const std::byte> body, bool end_stream,
-                                    error_code& ec) override;
-    net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
-                                    error_code& ec) override;
-    net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
-    void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
-    net::any_io_executor executor() const override { return conn_->executor(); }
-
-    // Written by the connection's reader.
-    bool too_large_ = false;
-    std::uint64_t received_ = 0;
-
-    // The request, as the handler's side needs it.
-    bool head_request_ = false;
-    bool expect_continue_ = false;
-    bool upgrade_ = false;
-    bool head_sent_ = false;
-    bool done_ = false;
-
-private:
-    friend class http2_server_connection<Stream>;
-    net::awaitable<void> drain_output(error_code& ec);
-    bool usable(error_code& ec) const;
-
-    std::shared_ptr<http2_server_connection<Stream>> conn_;
-    http::stream_id id_;
-    std::uint64_t body_limit_;
-};
+using http2_stream = multiplexed_server_stream<http2_server_connection<Stream>>;
 
 template <class Stream>
 class http2_server_connection final : public server_connection,
@@ -98,6 +55,16 @@ class http2_server_connection final : public server_connection,
     static constexpr bool is_tls = is_tls_stream<Stream>;
 
 public:
+    // For multiplexed_server_stream.
+    using codec_type = http2::connection;
+    using response_head = http2::response_head;
+    /// Response bytes a stream may have queued in the codec before its
+    /// handler's write waits (one frame batch; more only adds memory).
+    static constexpr std::size_t write_high_water = 64 * 1024;
+    static constexpr auto cancel_code = http2::error::cancel;
+    static constexpr auto internal_error_code = http2::error::internal_error;
+    static constexpr auto version = http::version::http2;
+
     http2_server_connection(Stream stream, std::shared_ptr<server_state> state)
         : state_(std::move(state)), stream_(std::move(stream)),
           codec_(http2::role::server, state_->cfg.http2), executor_(stream_.get_executor()),
@@ -138,9 +105,12 @@ public:
     http2::connection& codec() noexcept { return codec_; }
     const server_config& config() const noexcept { return state_->cfg; }
     const server_state& state() const noexcept { return *state_; }
-    void kick_writer() { writer_wake_.cancel(); }
+    /// Something was submitted to the codec: wake the writer.
+    void kick() { writer_wake_.cancel(); }
     bool closed() const noexcept { return closed_; }
-    static constexpr bool secure() noexcept { return is_tls; }
+    static constexpr bool ready_to_respond() noexcept { return true; }
+    /// Over TLS, responses advertise the server's HTTP/3 listener.
+    static constexpr bool advertise_alt_svc() noexcept { return is_tls; }
     /// Scratch for a response head: the codec copies it at once.
     std::vector<http::field_view>& out_fields() noexcept { return out_fields_; }
     void stream_done(http::stream_id id);
@@ -161,14 +131,13 @@ private:
             return;
         draining_ = true;
         codec_.submit_goaway(http2::error::no_error);
-        kick_writer();
+        kick();
         if (streams_.size() == 0)
             finish_ = true;
     }
     bool feed(std::span<const std::byte> bytes);
     void dispatch(http::event& ev);
     void start_stream(const http::headers& h);
-    net::awaitable<void> serve_stream(std::shared_ptr<http2_stream<Stream>> st, request::head head);
     net::awaitable<void> write_loop();
 
     std::shared_ptr<server_state> state_;
@@ -271,7 +240,7 @@ net::awaitable<void> http2_server_connection<Stream>::run(std::vector<std::byte>
         }
     }
     finish_ = true;
-    kick_writer();
+    kick();
     // The writer flushes what is queued (a GOAWAY) and closes the socket.
     if (!writer_done_) {
         net::steady_timer exit{executor_, clock::time_point::max()};
@@ -297,7 +266,7 @@ bool http2_server_connection<Stream>::feed(std::span<const std::byte> bytes)
         if (codec_.error())
             break;
     }
-    kick_writer();
+    kick();
     if (codec_.error()) {
         finish_ = true;
         return false;
@@ -308,114 +277,29 @@ bool http2_server_connection<Stream>::feed(std::span<const std::byte> bytes)
 template <class Stream>
 void http2_server_connection<Stream>::dispatch(http::event& ev)
 {
-    auto find = [&](http::stream_id id) -> http2_stream<Stream>* {
-        auto* st = streams_.find(id);
-        return st ? *st : nullptr;
-    };
-    if (auto* h = std::get_if<http::headers>(&ev)) {
-        start_stream(*h);
-    } else if (auto* d = std::get_if<http::data>(&ev)) {
-        auto* st = find(d->stream);
-        if (!st || st->done_ || st->too_large_) {
-            codec_.consume(d->stream, d->bytes.size()); // nobody will read it
-            if (st && d->end_stream)
-                st->body_end_ = true;
-            return;
-        }
-        st->received_ += d->bytes.size();
-        if (st->received_ > st->body_limit_) {
-            st->too_large_ = true;
-            codec_.consume(d->stream, st->discard() + d->bytes.size());
-        } else {
-            st->append(d->bytes);
-        }
-        if (d->end_stream)
-            st->body_end_ = true;
-        st->wake();
-    } else if (auto* t = std::get_if<http::trailers>(&ev)) {
-        if (auto* st = find(t->stream)) {
-            st->trailers_ = http::fields{t->fields};
-            st->body_end_ = true;
-            st->wake();
-        }
-    } else if (auto* r = std::get_if<http::reset>(&ev)) {
-        if (auto* st = find(r->stream)) {
-            st->reset_ = true;
-            st->wake();
-        }
-    }
+    dispatch_request_event<http2_server_connection>(codec_, streams_, ev,
+                                                    [this](const http::headers& h) { start_stream(h); });
 }
 
 template <class Stream>
 void http2_server_connection<Stream>::start_stream(const http::headers& h)
 {
-    request::head head;
-    head.method.assign(h.method);
-    head.target.assign(h.target);
-    head.authority.assign(h.authority);
-    head.scheme.assign(h.scheme.empty() ? (is_tls ? "https" : "http") : h.scheme);
-    std::size_t bytes = 0;
-    for (auto f : h.fields)
-        bytes += f.name.size() + f.value.size();
-    head.fields.reserve(h.fields.size(), bytes);
-    for (auto f : h.fields)
-        head.fields.add(f.name, f.value);
-    head.version = http::version::http2;
-    head.remote_address = peer_.address();
-    head.remote_port = peer_.port();
-    head.has_body = !h.end_stream;
-    head.upgrade = h.upgrade;
-
-    auto limit = state_->cfg.http1.max_body_bytes;
-    auto st = std::make_shared<http2_stream<Stream>>(this->shared_from_this(), h.stream, limit);
-    st->body_end_ = h.end_stream;
-    st->head_request_ = h.method == "HEAD";
-    st->expect_continue_ = h.expect_continue;
-    st->upgrade_ = h.upgrade;
-    if (h.content_length >= 0 && static_cast<std::uint64_t>(h.content_length) > limit)
-        st->too_large_ = true;
+    auto head = make_request_head(h, is_tls ? "https" : "http", version, peer_.address(), peer_.port());
+    auto st =
+        std::make_shared<http2_stream<Stream>>(this->shared_from_this(), h, state_->cfg.http1.max_body_bytes);
     streams_[h.stream] = st.get();
-    net::co_spawn(executor_, serve_stream(std::move(st), std::move(head)), net::detached);
-}
-
-template <class Stream>
-net::awaitable<void> http2_server_connection<Stream>::serve_stream(std::shared_ptr<http2_stream<Stream>> st,
-                                                                   request::head head)
-{
-    request req{std::move(head), *st};
-    response res{*st, http::version::http2};
-    if (st->too_large_) {
-        // Content-Length already says the body is over the limit: answer
-        // before the client spends its bandwidth on it.
-        error_code ec;
-        co_await res.send(status::content_too_large, "content too large\n", "text/plain; charset=utf-8", ec);
-    } else {
-        auto outcome = co_await run_handler(*state_, req, res, &st->too_large_);
-        if (outcome == handler_outcome::cut && !st->reset_ && !closed_)
-            codec_.submit_reset(st->id_, http2::error::internal_error);
-    }
-    stream_done(st->id_);
+    net::co_spawn(executor_, serve_stream(this->shared_from_this(), *state_, std::move(st), std::move(head)),
+                  net::detached);
 }
 
 template <class Stream>
 void http2_server_connection<Stream>::stream_done(http::stream_id id)
 {
-    auto* found = streams_.find(id);
-    if (!found)
+    if (!retire_stream<http2_server_connection>(codec_, streams_, id, closed_))
         return;
-    auto& st = **found;
-    st.done_ = true;
-    if (!closed_) {
-        // Give back the credit of what the handler left unread, and tell a
-        // client still sending that the rest is not wanted (RFC 9113 §8.1).
-        codec_.consume(id, st.discard());
-        if (!st.body_end_ && !st.reset_)
-            codec_.stop_receiving(id);
-    }
-    streams_.erase(id);
     if (draining_ && streams_.size() == 0)
         finish_ = true;
-    kick_writer();
+    kick();
 }
 
 template <class Stream>
@@ -456,145 +340,6 @@ net::awaitable<void> http2_server_connection<Stream>::write_loop()
     writer_done_ = true;
     if (writer_exit_)
         writer_exit_->cancel();
-}
-
-// ---- one stream ------------------------------------------------------------
-
-template <class Stream>
-bool http2_stream<Stream>::usable(error_code& ec) const
-{
-    if (reset_ || conn_->closed()) {
-        ec = error::stream_closed;
-        return false;
-    }
-    return true;
-}
-
-template <class Stream>
-net::awaitable<std::size_t> http2_stream<Stream>::read_body(std::span<std::byte> out, error_code& ec)
-{
-    ec = {};
-    if (out.empty())
-        co_return 0;
-    if (expect_continue_ && !head_sent_ && !body_end_) {
-        expect_continue_ = false;
-        conn_->codec().submit_headers(id_, http2::response_head{100, {}}, false, ec);
-        conn_->kick_writer();
-        if (ec)
-            co_return 0;
-    }
-    for (;;) {
-        if (too_large_) {
-            ec = error::body_too_large;
-            co_return 0;
-        }
-        if (unread() > 0) {
-            auto n = take(out);
-            conn_->codec().consume(id_, n);
-            conn_->kick_writer();
-            co_return n;
-        }
-        if (body_end_)
-            co_return 0;
-        if (!usable(ec))
-            co_return 0;
-        // An upgraded stream (extended CONNECT) is quiet as long as its
-        // protocol likes: the idle deadline bounds it, not the body one.
-        auto timeout = upgrade_ && head_sent_ ? conn_->config().idle_timeout : conn_->config().body_timeout;
-        if (!co_await wait(timeout)) {
-            ec = error::timeout;
-            conn_->codec().submit_reset(id_, http2::error::cancel);
-            reset_ = true;
-            conn_->kick_writer();
-            co_return 0;
-        }
-    }
-}
-
-template <class Stream>
-net::awaitable<void> http2_stream<Stream>::drain_output(error_code& ec)
-{
-    conn_->kick_writer();
-    while (conn_->codec().pending_output(id_) > write_high_water) {
-        if (!usable(ec))
-            co_return;
-        waiting_write_ = true;
-        bool in_time = co_await wait(conn_->config().write_timeout);
-        waiting_write_ = false;
-        if (!in_time) {
-            // The peer keeps its window shut: give up on this stream only.
-            ec = error::timeout;
-            conn_->codec().submit_reset(id_, http2::error::cancel);
-            reset_ = true;
-            conn_->kick_writer();
-            co_return;
-        }
-    }
-}
-
-template <class Stream>
-net::awaitable<void> http2_stream<Stream>::write_head(unsigned status, const http::fields& fields,
-                                                      std::span<const std::byte> body, bool end_stream,
-                                                      error_code& ec)
-{
-    ec = {};
-    if (!usable(ec))
-        co_return;
-    // An accepted extended CONNECT is a 200 on HTTP/2 (RFC 8441 §5); handlers
-    // answer 101 whatever the version.
-    if (status == 101 && upgrade_) {
-        status = 200;
-        end_stream = false;
-    }
-    auto& out_fields = conn_->out_fields();
-    collect_response_fields(conn_->state(), fields, out_fields, conn_->secure());
-    bool no_body = (end_stream && body.empty()) || head_request_;
-    if (head_request_)
-        body = {};
-    conn_->codec().submit_headers(id_, http2::response_head{status, out_fields}, no_body, ec);
-    if (!ec && !no_body && (!body.empty() || end_stream))
-        conn_->codec().submit_data(id_, body, end_stream, ec);
-    if (ec)
-        co_return;
-    head_sent_ = status >= 200;
-    conn_->kick_writer();
-    // Most responses fit under the mark: no waiting, and no coroutine frame for it.
-    if (conn_->codec().pending_output(id_) > write_high_water)
-        co_await drain_output(ec);
-}
-
-template <class Stream>
-net::awaitable<void> http2_stream<Stream>::write_body(std::span<const std::byte> body, bool end_stream,
-                                                      error_code& ec)
-{
-    ec = {};
-    if (head_request_ || (body.empty() && !end_stream))
-        co_return;
-    if (!usable(ec))
-        co_return;
-    conn_->codec().submit_data(id_, body, end_stream, ec);
-    conn_->kick_writer();
-    if (!ec && conn_->codec().pending_output(id_) > write_high_water)
-        co_await drain_output(ec);
-}
-
-template <class Stream>
-net::awaitable<void> http2_stream<Stream>::write_trailers(const http::fields& trailers, error_code& ec)
-{
-    ec = {};
-    if (!usable(ec))
-        co_return;
-    if (head_request_) {
-        conn_->codec().submit_data(id_, {}, true, ec);
-    } else {
-        auto& out_fields = conn_->out_fields();
-        out_fields.clear();
-        for (auto f : trailers)
-            out_fields.push_back(f);
-        conn_->codec().submit_trailers(id_, out_fields, ec);
-    }
-    if (!ec)
-        co_await drain_output(ec);
 }
 
 template <class Stream>

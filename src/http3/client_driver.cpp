@@ -14,7 +14,7 @@
 // io_context::run() returns while only pooled connections remain.
 
 #include "../detail/client_connection.hpp"
-#include "../detail/stream_inbox.hpp"
+#include "../detail/multiplexed_client_stream.hpp"
 #include "../transport/quic/endpoint.hpp"
 
 #include <strata/error.hpp>
@@ -26,7 +26,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
-#include <charconv>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -78,8 +77,6 @@ std::shared_ptr<http3_client_context> make_http3_client_context(const client_con
 namespace {
 
 using clock = std::chrono::steady_clock;
-constexpr std::size_t write_high_water = 256 * 1024;
-constexpr std::chrono::milliseconds continue_wait{1000};
 
 bool idempotent(std::string_view m)
 {
@@ -87,50 +84,22 @@ bool idempotent(std::string_view m)
 }
 
 class http3_session;
-
-class http3_client_stream final : public client_connection, public stream_inbox {
-public:
-    http3_client_stream(std::shared_ptr<http3_session> session, const client_config& cfg);
-    ~http3_client_stream() override;
-
-    net::awaitable<void> send(const client_request& req, const url& target, response_head& out,
-                              error_code& ec) override;
-    net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
-    bool body_done() const noexcept override { return head_done_ && body_end_ && unread() == 0; }
-    const http::fields& trailers() const noexcept override { return trailers_; }
-    bool reusable() const noexcept override { return false; }
-    bool got_response_bytes() const noexcept override { return head_done_; }
-    http::version version() const noexcept override { return http::version::http3; }
-    void close() override { cancel(); }
-    void park() override {}
-    bool multiplexed() const noexcept override { return true; }
-    bool refused() const noexcept override { return refused_; }
-
-    void cancel();
-
-    http::stream_id id_ = -1;
-    bool head_done_ = false;
-    bool got_continue_ = false;
-    response_head head_;
-    bool refused_ = false;
-    bool early_ = false; // sent before the handshake finished
-    error_code reset_code_;
-    bool local_ended_ = false;
-
-private:
-    net::awaitable<void> drain_output(error_code& ec);
-    net::awaitable<void> send_body(const client_request& req, error_code& ec);
-    bool failed(error_code& ec) const;
-
-    std::shared_ptr<http3_session> session_;
-    const client_config& cfg_;
-    std::vector<http::field_view> out_fields_;
-};
+using http3_client_stream = multiplexed_client_stream<http3_session>;
 
 class http3_session final : public multiplexed_session,
                             public q::session,
                             public std::enable_shared_from_this<http3_session> {
 public:
+    // For multiplexed_client_stream.
+    using request_head = http3::request_head;
+    /// Request bytes a stream may have unacknowledged before a body write waits.
+    static constexpr std::size_t write_high_water = 256 * 1024;
+    static constexpr auto cancel_code = http3::error::request_cancelled;
+    static constexpr auto refused_code = http3::error::request_rejected;
+    static constexpr http::stream_id no_stream = -1; // QUIC stream ids start at 0
+    static constexpr bool has_early_data = true;
+    static constexpr auto version = http::version::http3;
+
     http3_session(net::any_io_executor ex, const client_config& cfg)
         : cfg_(cfg), executor_(std::move(ex)), codec_(http3::role::client, cfg.http3),
           endpoint_(std::make_shared<q::client_endpoint>(executor_, cfg.quic)), handshake_wait_(executor_)
@@ -229,16 +198,7 @@ public:
         // abandon() ends the endpoint without calling us back: wake whoever
         // waits here (not on_capacity: the pool may hold its lock).
         close_error_ = error::stream_closed;
-        handshake_wait_.cancel();
-        for (auto* st : awaiting_handshake_)
-            st->wake();
-        for (auto& [_, st] : streams_) {
-            if (!st->reset_ && !(st->head_done_ && st->body_end_)) {
-                st->reset_ = true;
-                st->reset_code_ = close_error_;
-            }
-            st->wake();
-        }
+        fail_waiters();
     }
 
     // ---- q::session -------------------------------------------------------------
@@ -303,11 +263,8 @@ public:
         bound_ = false;
         codec_ = http3::connection(http3::role::client, cfg_.http3);
         for (auto& [_, st] : streams_) {
-            st->reset_ = true;
-            st->refused_ = true;
-            st->reset_code_ = make_error_code(http3::error::request_rejected);
-            st->id_ = -1; // ngtcp2 hands the id out again
-            st->wake();
+            st->id_ = no_stream; // ngtcp2 hands the id out again
+            st->refuse();
         }
         streams_.clear();
     }
@@ -328,16 +285,7 @@ public:
             close_error_ = error_code{static_cast<int>(why.code), http3::error_category_instance()};
         else
             close_error_ = error::stream_closed;
-        handshake_wait_.cancel();
-        for (auto* st : awaiting_handshake_)
-            st->wake();
-        for (auto& [_, st] : streams_) {
-            if (!st->reset_ && !(st->head_done_ && st->body_end_)) {
-                st->reset_ = true;
-                st->reset_code_ = close_error_;
-            }
-            st->wake();
-        }
+        fail_waiters();
         if (on_capacity)
             on_capacity();
     }
@@ -354,7 +302,30 @@ public:
     {
         return close_error_ ? close_error_ : error_code{error::stream_closed};
     }
-    void attach(http3_client_stream* st) { streams_[st->id_] = st; }
+    /// The codec outlives nothing here: once the QUIC connection is gone,
+    /// its streams are too.
+    bool can_submit() const noexcept { return !dead_; }
+    /// Early data is replayable (RFC 9110 §9.2.2): only idempotent requests
+    /// without a streamed body may ride in it; the rest wait for the handshake.
+    static bool may_send_early(const client_request& req)
+    {
+        return idempotent(req.method) && !req.body_source;
+    }
+    http::stream_id submit_request(const http3::request_head& head, bool end_stream, error_code& ec)
+    {
+        auto id = endpoint_->quic().open_bidi_stream(ec);
+        if (ec)
+            return no_stream;
+        codec_.submit_headers(id, head, end_stream, ec);
+        if (ec)
+            endpoint_->quic().reset_stream(id, static_cast<std::uint64_t>(http3::error::request_cancelled));
+        return id;
+    }
+    void attach(http3_client_stream* st)
+    {
+        st->early_ = !handshake_done_;
+        streams_[st->id_] = st;
+    }
     void detach(http::stream_id id)
     {
         streams_.erase(id);
@@ -369,6 +340,8 @@ public:
         if (!dead_)
             endpoint_->flush();
     }
+    /// Reads need no asking: the endpoint calls in when packets arrive.
+    static void ensure_reading() noexcept {}
     net::awaitable<bool> wait_handshake(http3_client_stream& st, std::chrono::milliseconds timeout)
     {
         auto deadline = clock::now() + timeout;
@@ -405,6 +378,16 @@ private:
             return;
         }
         bound_ = true;
+    }
+    /// The connection is gone (close_error_ says why): every request
+    /// waiting on it learns so.
+    void fail_waiters()
+    {
+        handshake_wait_.cancel();
+        for (auto* st : awaiting_handshake_)
+            st->wake();
+        for (auto& [_, st] : streams_)
+            st->fail(close_error_);
     }
     void pump()
     {
@@ -447,265 +430,23 @@ private:
 void http3_session::dispatch(http::event& ev)
 {
     if (auto* h = std::get_if<http::headers>(&ev)) {
-        if (auto* st = find(h->stream)) {
-            st->head_.status = h->status;
-            st->head_.fields = http::fields{h->fields};
-            st->head_.version = http::version::http3;
-            st->head_done_ = true;
-            if (st->early_ && endpoint_->quic().early_data_accepted())
-                ++ctx_->early_answered;
-            st->body_end_ = h->end_stream;
-            st->wake();
-        }
-    } else if (auto* i = std::get_if<http::informational>(&ev)) {
-        if (auto* st = find(i->stream)) {
-            st->got_continue_ = st->got_continue_ || i->status == 100;
-            st->wake();
-        }
-    } else if (auto* d = std::get_if<http::data>(&ev)) {
-        auto* st = find(d->stream);
-        if (!st) {
-            codec_.consume(d->stream, d->bytes.size());
-            return;
-        }
-        st->append(d->bytes);
-        if (d->end_stream)
-            st->body_end_ = true;
-        st->wake();
-    } else if (auto* t = std::get_if<http::trailers>(&ev)) {
-        if (auto* st = find(t->stream)) {
-            st->trailers_ = http::fields{t->fields};
-            st->body_end_ = true;
-            st->wake();
-        }
-    } else if (auto* r = std::get_if<http::reset>(&ev)) {
-        if (auto* st = find(r->stream)) {
-            if (!(st->head_done_ && st->body_end_)) {
-                st->reset_ = true;
-                st->reset_code_ = r->code ? r->code : error_code{error::stream_closed};
-                st->refused_ = r->code == http3::error::request_rejected;
-            }
-            st->wake();
-        }
-    } else if (auto* g = std::get_if<http::goaway>(&ev)) {
+        if (auto* st = find(h->stream); st && st->early_ && endpoint_->quic().early_data_accepted())
+            ++ctx_->early_answered;
+    }
+    if (dispatch_response_event(*this, ev, [this](http::stream_id id) { return find(id); }))
+        return;
+    if (auto* g = std::get_if<http::goaway>(&ev)) {
         // Requests on streams at or above the GOAWAY's id were not processed
         // (RFC 9114 §5.2): safe to retry elsewhere.
         for (auto& [id, st] : streams_) {
-            if (id >= g->last_stream && !st->head_done_) {
-                st->reset_ = true;
-                st->refused_ = true;
-                st->reset_code_ = make_error_code(http3::error::request_rejected);
-                st->wake();
-            }
+            if (id >= g->last_stream && !st->head_done_)
+                st->refuse();
         }
         if (on_capacity)
             on_capacity();
     } else if (std::holds_alternative<http::settings>(ev)) {
         if (on_capacity)
             on_capacity();
-    }
-}
-
-// ---- stream ----------------------------------------------------------------
-
-http3_client_stream::http3_client_stream(std::shared_ptr<http3_session> session, const client_config& cfg)
-    : stream_inbox(session->executor()), session_(std::move(session)), cfg_(cfg)
-{}
-
-http3_client_stream::~http3_client_stream()
-{
-    if (id_ < 0)
-        return;
-    if (!session_->dead()) {
-        auto& codec = session_->codec();
-        if (!(head_done_ && body_end_) && !reset_)
-            codec.submit_reset(id_, http3::error::request_cancelled);
-        else if (!local_ended_ && !reset_)
-            codec.submit_reset(id_, http3::error::no_error); // body never sent: close our half
-        codec.consume(id_, discard());
-    }
-    session_->detach(id_);
-    session_->kick();
-}
-
-void http3_client_stream::cancel()
-{
-    if (id_ >= 0 && !reset_ && !(head_done_ && body_end_) && !session_->dead()) {
-        session_->codec().submit_reset(id_, http3::error::request_cancelled);
-        reset_ = true;
-        reset_code_ = make_error_code(http3::error::request_cancelled);
-        session_->kick();
-    }
-}
-
-bool http3_client_stream::failed(error_code& ec) const
-{
-    if (reset_) {
-        ec = reset_code_ ? reset_code_ : error_code{error::stream_closed};
-        return true;
-    }
-    if (session_->dead()) {
-        ec = session_->close_error();
-        return true;
-    }
-    return false;
-}
-
-net::awaitable<void> http3_client_stream::send(const client_request& req, const url& target,
-                                               response_head& out, error_code& ec)
-{
-    ec = {};
-    bool streamed = static_cast<bool>(req.body_source);
-    bool has_body = streamed || !req.body.empty();
-    // Early data is replayable: only idempotent requests without a streamed
-    // body may ride in it; the rest wait for the handshake.
-    if (!session_->handshake_done() && (!idempotent(req.method) || streamed)) {
-        if (!co_await session_->wait_handshake(*this, cfg_.handshake_timeout)) {
-            if (failed(ec))
-                co_return;
-            ec = error::timeout;
-            co_return;
-        }
-    }
-    if (failed(ec))
-        co_return;
-    char digits[24];
-    std::string_view length;
-    if (!streamed && (has_body || req.method == "POST" || req.method == "PUT" || req.method == "PATCH")) {
-        auto [end, _] = std::to_chars(digits, digits + sizeof digits, req.body.size());
-        length = {digits, static_cast<std::size_t>(end - digits)};
-    }
-    out_fields_.clear();
-    if (!cfg_.user_agent.empty() && !req.fields.contains("User-Agent"))
-        out_fields_.push_back({"user-agent", cfg_.user_agent});
-    for (auto f : req.fields)
-        out_fields_.push_back(f);
-    if (!length.empty() && !req.fields.contains("Content-Length"))
-        out_fields_.push_back({"content-length", length});
-    bool expect = req.expect_continue && has_body;
-    if (expect)
-        out_fields_.push_back({"expect", "100-continue"});
-
-    auto authority = target.authority();
-    if (auto host = req.fields.get("Host"))
-        authority = std::string{*host};
-    auto id = session_->quic().open_bidi_stream(ec);
-    if (ec) {
-        refused_ = true; // nothing was sent: another connection may take it
-        co_return;
-    }
-    auto& codec = session_->codec();
-    codec.submit_headers(
-        id, http3::request_head{req.method, target.scheme, authority, target.target, {}, out_fields_},
-        !has_body, ec);
-    if (ec) {
-        session_->quic().reset_stream(id, static_cast<std::uint64_t>(http3::error::request_cancelled));
-        refused_ = true;
-        co_return;
-    }
-    id_ = id;
-    early_ = !session_->handshake_done();
-    session_->attach(this);
-    local_ended_ = !has_body;
-    if (has_body && !expect && !streamed) {
-        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true,
-                          ec);
-        local_ended_ = true;
-    }
-    session_->kick();
-    if (ec)
-        co_return;
-    if (expect) {
-        auto deadline = clock::now() + continue_wait;
-        while (!got_continue_ && !head_done_ && !reset_ && clock::now() < deadline)
-            co_await wait(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
-    }
-    if (has_body && (expect || streamed) && !head_done_) {
-        co_await send_body(req, ec);
-        if (ec)
-            co_return;
-    }
-    auto deadline = clock::now() + cfg_.response_timeout;
-    while (!head_done_) {
-        if (failed(ec))
-            co_return;
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-        if (left.count() <= 0 || !co_await wait(left)) {
-            if (head_done_)
-                break;
-            ec = error::timeout;
-            cancel();
-            co_return;
-        }
-    }
-    out = head_;
-}
-
-net::awaitable<void> http3_client_stream::send_body(const client_request& req, error_code& ec)
-{
-    auto& codec = session_->codec();
-    if (!req.body_source) {
-        codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true,
-                          ec);
-        local_ended_ = true;
-        if (!ec)
-            co_await drain_output(ec);
-        co_return;
-    }
-    std::vector<std::byte> chunk(16 * 1024);
-    for (;;) {
-        auto n = co_await req.body_source(chunk);
-        if (failed(ec))
-            co_return;
-        codec.submit_data(id_, std::span<const std::byte>(chunk.data(), n), n == 0, ec);
-        local_ended_ = n == 0;
-        if (!ec)
-            co_await drain_output(ec);
-        if (ec || n == 0)
-            co_return;
-    }
-}
-
-net::awaitable<void> http3_client_stream::drain_output(error_code& ec)
-{
-    session_->kick();
-    while (session_->codec().pending_output(id_) > write_high_water) {
-        if (failed(ec))
-            co_return;
-        waiting_write_ = true;
-        bool in_time = co_await wait(cfg_.response_timeout);
-        waiting_write_ = false;
-        if (!in_time) {
-            ec = error::timeout;
-            cancel();
-            co_return;
-        }
-    }
-}
-
-net::awaitable<std::size_t> http3_client_stream::read_body(std::span<std::byte> out, error_code& ec)
-{
-    ec = {};
-    if (out.empty())
-        co_return 0;
-    for (;;) {
-        if (unread() > 0) {
-            auto n = take(out);
-            session_->codec().consume(id_, n);
-            session_->kick();
-            co_return n;
-        }
-        if (body_end_)
-            co_return 0;
-        if (failed(ec))
-            co_return 0;
-        if (!co_await wait(cfg_.body_timeout)) {
-            if (unread() > 0 || body_end_)
-                continue;
-            ec = error::timeout;
-            cancel();
-            co_return 0;
-        }
     }
 }
 

@@ -22,8 +22,8 @@
 
 #include "server_driver.hpp"
 #include "../detail/handler_dispatch.hpp"
+#include "../detail/multiplexed_server_stream.hpp"
 #include "../detail/server_state.hpp"
-#include "../detail/stream_inbox.hpp"
 #include "../detail/stream_table.hpp"
 #include "../transport/quic/endpoint.hpp"
 
@@ -44,47 +44,23 @@ namespace {
 using clock = std::chrono::steady_clock;
 namespace q = quic::detail;
 
-constexpr std::size_t write_high_water = 256 * 1024;
-
 class http3_server_session;
-
-class http3_stream final : public server_stream, public stream_inbox {
-public:
-    http3_stream(std::shared_ptr<http3_server_session> conn, http::stream_id id, std::uint64_t body_limit);
-    ~http3_stream() override;
-
-    net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
-    const http::fields& request_trailers() const noexcept override { return trailers_; }
-    net::awaitable<void> write_head(unsigned status, const http::fields& fields,
-                                    std::span<const std::byte> body, bool end_stream,
-                                    error_code& ec) override;
-    net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
-                                    error_code& ec) override;
-    net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
-    void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
-    net::any_io_executor executor() const override;
-
-    bool too_large_ = false;
-    std::uint64_t received_ = 0;
-    bool head_request_ = false;
-    bool expect_continue_ = false;
-    bool upgrade_ = false;
-    bool head_sent_ = false;
-    bool done_ = false;
-    http::stream_id id_;
-    std::uint64_t body_limit_;
-
-private:
-    net::awaitable<void> drain_output(error_code& ec);
-    bool usable(error_code& ec) const;
-
-    std::shared_ptr<http3_server_session> conn_;
-};
+using http3_stream = multiplexed_server_stream<http3_server_session>;
 
 class http3_server_session final : public q::session,
                                    public server_connection,
                                    public std::enable_shared_from_this<http3_server_session> {
 public:
+    // For multiplexed_server_stream.
+    using codec_type = http3::connection;
+    using response_head = http3::response_head;
+    /// Response bytes a stream may have unacknowledged before its handler's
+    /// write waits.
+    static constexpr std::size_t write_high_water = 256 * 1024;
+    static constexpr auto cancel_code = http3::error::request_cancelled;
+    static constexpr auto internal_error_code = http3::error::internal_error;
+    static constexpr auto version = http::version::http3;
+
     http3_server_session(q::connection_io& io, std::shared_ptr<server_state> state)
         : state_(std::move(state)), io_(&io), executor_(io.executor()),
           codec_(http3::role::server, codec_config(state_->cfg))
@@ -223,7 +199,11 @@ public:
     const server_config& config() const noexcept { return state_->cfg; }
     const server_state& state() const noexcept { return *state_; }
     bool closed() const noexcept { return closed_; }
-    bool bound() const noexcept { return bound_; }
+    /// The codec sends nothing on a request stream before our control and
+    /// QPACK streams are bound (bind_local_streams).
+    bool ready_to_respond() const noexcept { return bound_; }
+    /// Responses on HTTP/3 need not advertise it again.
+    static constexpr bool advertise_alt_svc() noexcept { return false; }
     std::vector<http::field_view>& out_fields() noexcept { return out_fields_; }
     /// Something was submitted to the codec: let QUIC send it, and apply
     /// what the codec asked of the transport.
@@ -298,7 +278,11 @@ private:
         }
         if (auto err = codec_.error(); err && !quic.closed())
             quic.close(static_cast<std::uint64_t>(err.value()));
-        if (draining_ && streams_.size() == 0 && deferred_.empty() && !quic.closed() && bound_) {
+        // Closing the connection drops what QUIC still has to (re)send:
+        // wait until every request stream is closed at the QUIC level too,
+        // that is, its response was acknowledged.
+        if (draining_ && streams_.size() == 0 && deferred_.empty() && codec_.active_streams() == 0 &&
+            !quic.closed() && bound_) {
             quic.close(static_cast<std::uint64_t>(http3::error::no_error));
         }
     }
@@ -316,7 +300,6 @@ private:
     void dispatch(http::event& ev);
     void start_stream(const http::headers& h);
     void spawn(std::shared_ptr<http3_stream> st, request::head head);
-    net::awaitable<void> serve_stream(std::shared_ptr<http3_stream> st, request::head head);
 
     std::shared_ptr<server_state> state_;
     q::connection_io* io_;
@@ -337,38 +320,8 @@ private:
 
 void http3_server_session::dispatch(http::event& ev)
 {
-    if (auto* h = std::get_if<http::headers>(&ev)) {
-        start_stream(*h);
-    } else if (auto* d = std::get_if<http::data>(&ev)) {
-        auto* st = find(d->stream);
-        if (!st || st->done_ || st->too_large_) {
-            codec_.consume(d->stream, d->bytes.size());
-            if (st && d->end_stream)
-                st->body_end_ = true;
-            return;
-        }
-        st->received_ += d->bytes.size();
-        if (st->received_ > st->body_limit_) {
-            st->too_large_ = true;
-            codec_.consume(d->stream, st->discard() + d->bytes.size());
-        } else {
-            st->append(d->bytes);
-        }
-        if (d->end_stream)
-            st->body_end_ = true;
-        st->wake();
-    } else if (auto* t = std::get_if<http::trailers>(&ev)) {
-        if (auto* st = find(t->stream)) {
-            st->trailers_ = http::fields{t->fields};
-            st->body_end_ = true;
-            st->wake();
-        }
-    } else if (auto* r = std::get_if<http::reset>(&ev)) {
-        if (auto* st = find(r->stream)) {
-            st->reset_ = true;
-            st->wake();
-        }
-    }
+    dispatch_request_event<http3_server_session>(codec_, streams_, ev,
+                                                 [this](const http::headers& h) { start_stream(h); });
 }
 
 bool safe_method(std::string_view m)
@@ -378,31 +331,8 @@ bool safe_method(std::string_view m)
 
 void http3_server_session::start_stream(const http::headers& h)
 {
-    request::head head;
-    head.method.assign(h.method);
-    head.target.assign(h.target);
-    head.authority.assign(h.authority);
-    head.scheme.assign(h.scheme.empty() ? "https" : h.scheme);
-    std::size_t bytes = 0;
-    for (auto f : h.fields)
-        bytes += f.name.size() + f.value.size();
-    head.fields.reserve(h.fields.size(), bytes);
-    for (auto f : h.fields)
-        head.fields.add(f.name, f.value);
-    head.version = http::version::http3;
-    head.remote_address = peer_.address();
-    head.remote_port = peer_.port();
-    head.has_body = !h.end_stream;
-    head.upgrade = h.upgrade;
-
-    auto limit = state_->cfg.http1.max_body_bytes;
-    auto st = std::make_shared<http3_stream>(shared_from_this(), h.stream, limit);
-    st->body_end_ = h.end_stream;
-    st->head_request_ = h.method == "HEAD";
-    st->expect_continue_ = h.expect_continue;
-    st->upgrade_ = h.upgrade;
-    if (h.content_length >= 0 && static_cast<std::uint64_t>(h.content_length) > limit)
-        st->too_large_ = true;
+    auto head = make_request_head(h, "https", version, peer_.address(), peer_.port());
+    auto st = std::make_shared<http3_stream>(shared_from_this(), h, state_->cfg.http1.max_body_bytes);
     streams_[h.stream] = st.get();
     if (early_ && io_ && !io_->quic().handshake_completed() && !safe_method(h.method)) {
         deferred_.push_back({std::move(st), std::move(head)});
@@ -413,197 +343,18 @@ void http3_server_session::start_stream(const http::headers& h)
 
 void http3_server_session::spawn(std::shared_ptr<http3_stream> st, request::head head)
 {
-    net::co_spawn(executor_, serve_stream(std::move(st), std::move(head)), net::detached);
-}
-
-net::awaitable<void> http3_server_session::serve_stream(std::shared_ptr<http3_stream> st, request::head head)
-{
-    request req{std::move(head), *st};
-    response res{*st, http::version::http3};
-    if (st->too_large_) {
-        error_code ec;
-        co_await res.send(status::content_too_large, "content too large\n", "text/plain; charset=utf-8", ec);
-    } else {
-        auto outcome = co_await run_handler(*state_, req, res, &st->too_large_);
-        if (outcome == handler_outcome::cut && !st->reset_ && !closed_) {
-            codec_.submit_reset(st->id_, http3::error::internal_error);
-            kick();
-        }
-    }
-    stream_done(st->id_);
+    net::co_spawn(executor_, serve_stream(shared_from_this(), *state_, std::move(st), std::move(head)),
+                  net::detached);
 }
 
 void http3_server_session::stream_done(http::stream_id id)
 {
-    auto* found = streams_.find(id);
-    if (!found)
+    if (!retire_stream<http3_server_session>(codec_, streams_, id, closed_))
         return;
-    auto& st = **found;
-    st.done_ = true;
-    if (!closed_) {
-        codec_.consume(id, st.discard());
-        if (!st.body_end_ && !st.reset_)
-            codec_.stop_receiving(id);
-    }
-    streams_.erase(id);
     if (closed_by_quic_.erase(id) && io_)
         io_->quic().grant_bidi_stream();
     if (!closed_)
         kick();
-}
-
-// ---- one stream ------------------------------------------------------------
-
-http3_stream::http3_stream(std::shared_ptr<http3_server_session> conn, http::stream_id id,
-                           std::uint64_t body_limit)
-    : stream_inbox(conn->executor()), id_(id), body_limit_(body_limit), conn_(std::move(conn))
-{}
-
-http3_stream::~http3_stream()
-{
-    conn_->forget(id_, this);
-}
-
-net::any_io_executor http3_stream::executor() const
-{
-    return conn_->executor();
-}
-
-bool http3_stream::usable(error_code& ec) const
-{
-    if (reset_ || conn_->closed()) {
-        ec = error::stream_closed;
-        return false;
-    }
-    return true;
-}
-
-net::awaitable<std::size_t> http3_stream::read_body(std::span<std::byte> out, error_code& ec)
-{
-    ec = {};
-    if (out.empty())
-        co_return 0;
-    if (expect_continue_ && !head_sent_ && !body_end_ && conn_->bound()) {
-        expect_continue_ = false;
-        conn_->codec().submit_headers(id_, http3::response_head{100, {}}, false, ec);
-        conn_->kick();
-        if (ec)
-            co_return 0;
-    }
-    for (;;) {
-        if (too_large_) {
-            ec = error::body_too_large;
-            co_return 0;
-        }
-        if (unread() > 0) {
-            auto n = take(out);
-            conn_->codec().consume(id_, n);
-            conn_->kick();
-            co_return n;
-        }
-        if (body_end_)
-            co_return 0;
-        if (!usable(ec))
-            co_return 0;
-        auto timeout = upgrade_ && head_sent_ ? conn_->config().idle_timeout : conn_->config().body_timeout;
-        if (!co_await wait(timeout)) {
-            ec = error::timeout;
-            conn_->codec().submit_reset(id_, http3::error::request_cancelled);
-            reset_ = true;
-            conn_->kick();
-            co_return 0;
-        }
-    }
-}
-
-net::awaitable<void> http3_stream::drain_output(error_code& ec)
-{
-    conn_->kick();
-    while (conn_->codec().pending_output(id_) > write_high_water) {
-        if (!usable(ec))
-            co_return;
-        waiting_write_ = true;
-        bool in_time = co_await wait(conn_->config().write_timeout);
-        waiting_write_ = false;
-        if (!in_time) {
-            ec = error::timeout;
-            conn_->codec().submit_reset(id_, http3::error::request_cancelled);
-            reset_ = true;
-            conn_->kick();
-            co_return;
-        }
-    }
-}
-
-net::awaitable<void> http3_stream::write_head(unsigned status, const http::fields& fields,
-                                              std::span<const std::byte> body, bool end_stream,
-                                              error_code& ec)
-{
-    ec = {};
-    if (!usable(ec))
-        co_return;
-    // A handler answering a 0-RTT request may be faster than the keys that
-    // let us open our control stream: wait for them (the handshake's end at worst).
-    while (!conn_->bound()) {
-        if (!co_await wait(conn_->config().handshake_timeout) && !conn_->bound()) {
-            ec = error::timeout;
-            co_return;
-        }
-        if (!usable(ec))
-            co_return;
-    }
-    // An accepted extended CONNECT is a 200 on HTTP/3 (RFC 9220); handlers
-    // answer 101 whatever the version.
-    if (status == 101 && upgrade_) {
-        status = 200;
-        end_stream = false;
-    }
-    auto& out_fields = conn_->out_fields();
-    collect_response_fields(conn_->state(), fields, out_fields);
-    bool no_body = (end_stream && body.empty()) || head_request_;
-    if (head_request_)
-        body = {};
-    conn_->codec().submit_headers(id_, http3::response_head{status, out_fields}, no_body, ec);
-    if (!ec && !no_body && (!body.empty() || end_stream))
-        conn_->codec().submit_data(id_, body, end_stream, ec);
-    if (ec)
-        co_return;
-    head_sent_ = status >= 200;
-    conn_->kick();
-    if (conn_->codec().pending_output(id_) > write_high_water)
-        co_await drain_output(ec);
-}
-
-net::awaitable<void> http3_stream::write_body(std::span<const std::byte> body, bool end_stream,
-                                              error_code& ec)
-{
-    ec = {};
-    if (head_request_ || (body.empty() && !end_stream))
-        co_return;
-    if (!usable(ec))
-        co_return;
-    conn_->codec().submit_data(id_, body, end_stream, ec);
-    conn_->kick();
-    if (!ec && conn_->codec().pending_output(id_) > write_high_water)
-        co_await drain_output(ec);
-}
-
-net::awaitable<void> http3_stream::write_trailers(const http::fields& trailers, error_code& ec)
-{
-    ec = {};
-    if (!usable(ec))
-        co_return;
-    if (head_request_) {
-        conn_->codec().submit_data(id_, {}, true, ec);
-    } else {
-        auto& out_fields = conn_->out_fields();
-        out_fields.clear();
-        for (auto f : trailers)
-            out_fields.push_back(f);
-        conn_->codec().submit_trailers(id_, out_fields, ec);
-    }
-    if (!ec)
-        co_await drain_output(ec);
 }
 
 } // namespace
