@@ -32,6 +32,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <span>
 #include <vector>
@@ -82,6 +83,7 @@ public:
 
 private:
     net::awaitable<void> drain_output(error_code& ec);
+    net::awaitable<void> submit_in_slices(std::span<const std::byte> body, bool end_stream, error_code& ec);
     bool usable(error_code& ec) const;
     void give_up()
     {
@@ -290,11 +292,17 @@ net::awaitable<void> multiplexed_server_stream<Connection>::write_head(unsigned 
     if (head_request_)
         body = {};
     conn_->codec().submit_headers(id_, typename Connection::response_head{status, out_fields}, no_body, ec);
-    if (!ec && !no_body && (!body.empty() || end_stream))
-        conn_->codec().submit_data(id_, body, end_stream, ec);
     if (ec)
         co_return;
     head_sent_ = status >= 200;
+    if (!no_body && body.size() > Connection::write_high_water) {
+        co_await submit_in_slices(body, end_stream, ec);
+        co_return;
+    }
+    if (!no_body && (!body.empty() || end_stream))
+        conn_->codec().submit_data(id_, body, end_stream, ec);
+    if (ec)
+        co_return;
     conn_->kick();
     // Most responses fit under the mark: no waiting, and no coroutine frame for it.
     if (conn_->codec().pending_output(id_) > Connection::write_high_water)
@@ -310,10 +318,35 @@ net::awaitable<void> multiplexed_server_stream<Connection>::write_body(std::span
         co_return;
     if (!usable(ec))
         co_return;
+    if (body.size() > Connection::write_high_water) {
+        co_await submit_in_slices(body, end_stream, ec);
+        co_return;
+    }
     conn_->codec().submit_data(id_, body, end_stream, ec);
     conn_->kick();
     if (!ec && conn_->codec().pending_output(id_) > Connection::write_high_water)
         co_await drain_output(ec);
+}
+
+// The codec copies what it is given and keeps it until it is sent (HTTP/2)
+// or acknowledged (HTTP/3): a big body goes in high-water-sized slices, each
+// after the previous drained, so a 100 MiB response costs the codec a few
+// hundred KiB, not a 100 MiB copy.
+template <class Connection>
+net::awaitable<void> multiplexed_server_stream<Connection>::submit_in_slices(std::span<const std::byte> body,
+                                                                             bool end_stream, error_code& ec)
+{
+    while (!body.empty()) {
+        auto n = std::min(body.size(), Connection::write_high_water);
+        conn_->codec().submit_data(id_, body.first(n), end_stream && n == body.size(), ec);
+        conn_->kick();
+        body = body.subspan(n);
+        if (ec)
+            co_return;
+        co_await drain_output(ec);
+        if (ec)
+            co_return;
+    }
 }
 
 template <class Connection>
