@@ -1,7 +1,7 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #pragma once
 
-// A server request's head from an HTTP/2 or HTTP/3 codec's headers event.
+// A server request's head from a codec's headers event (any HTTP version).
 // Private to src/.
 
 #include <strata/http/event.hpp>

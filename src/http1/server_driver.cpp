@@ -6,6 +6,7 @@
 // as a detail::server_stream.
 
 #include "../detail/handler_dispatch.hpp"
+#include "../detail/request_head.hpp"
 #include "../detail/server_state.hpp"
 #include "stream_io.hpp"
 
@@ -209,22 +210,9 @@ net::awaitable<void> http1_server_connection<Stream>::run()
 template <class Stream>
 net::awaitable<void> http1_server_connection<Stream>::serve_one(const http::headers& h)
 {
-    request::head head;
-    head.method.assign(h.method);
-    head.target.assign(h.target);
-    head.authority.assign(h.authority);
+    auto head = make_request_head(h, is_tls ? "https" : "http", h.ver, peer_.address(), peer_.port());
+    // The connection says what the scheme is, even for an absolute-form target.
     head.scheme = is_tls ? "https" : "http";
-    std::size_t bytes = 0;
-    for (auto f : h.fields)
-        bytes += f.name.size() + f.value.size();
-    head.fields.reserve(h.fields.size(), bytes);
-    for (auto f : h.fields)
-        head.fields.add(f.name, f.value);
-    head.version = h.ver;
-    head.remote_address = peer_.address();
-    head.remote_port = peer_.port();
-    head.has_body = !h.end_stream;
-    head.upgrade = h.upgrade;
 
     stream_id_ = h.stream;
     head_request_ = h.method == "HEAD";
