@@ -5,6 +5,7 @@
 // owns the policy nghttp2 leaves to applications (limits, floods, budgets).
 
 #include "../detail/stream_table.hpp"
+#include "../http/field_lines.hpp"
 
 #include <strata/http2/connection.hpp>
 
@@ -28,19 +29,8 @@ namespace {
 /// does not wait for a whole window of DATA to be framed.
 constexpr std::size_t output_batch_bytes = 64 * 1024;
 
-constexpr char lower(char c) noexcept
-{
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-/// RFC 9113 §8.2.2: fields that only mean something to an HTTP/1.1 hop.
-bool connection_specific(std::string_view lowered, std::string_view value) noexcept
-{
-    if (lowered == "te")
-        return value != "trailers";
-    return lowered == "connection" || lowered == "keep-alive" || lowered == "proxy-connection" ||
-           lowered == "transfer-encoding" || lowered == "upgrade" || lowered == "host";
-}
+using http::detail::connection_specific;
+using http::detail::lower;
 
 std::string_view view(nghttp2_rcbuf* b) noexcept
 {
@@ -233,7 +223,7 @@ struct connection::impl {
     }
 
     // Scratch for submit: lowercased names and the nghttp2_nv array.
-    std::string scratch;
+    http::detail::field_lines lines;
     std::vector<nghttp2_nv> nva;
 
     impl(role ro, config c) : r(ro), cfg(c) {}
@@ -641,48 +631,19 @@ struct connection::impl {
     void begin_nv()
     {
         nva.clear();
-        scratch.clear();
+        lines.clear();
     }
-    // Names and values are appended to `scratch` first and pointed at
-    // afterwards (scratch may reallocate while it grows).
-    struct nv_ref {
-        std::size_t name_at, name_len, value_at, value_len;
-    };
-    std::vector<nv_ref> refs;
-
     void add_nv(std::string_view name, std::string_view value, bool lowercase)
     {
-        auto at = scratch.size();
-        scratch.append(name);
-        if (lowercase)
-            for (auto i = at; i < scratch.size(); ++i)
-                scratch[i] = lower(scratch[i]);
-        auto vat = scratch.size();
-        scratch.append(value);
-        refs.push_back({at, name.size(), vat, value.size()});
+        lines.add(name, value, lowercase);
     }
-    void add_fields(std::span<const http::field_view> fields)
-    {
-        for (auto f : fields) {
-            if (f.name.empty() || f.name[0] == ':')
-                continue; // pseudo-fields come only from the head
-            auto at = scratch.size();
-            add_nv(f.name, f.value, true);
-            std::string_view lowered{scratch.data() + at, f.name.size()};
-            if (connection_specific(lowered, f.value)) {
-                scratch.resize(at);
-                refs.pop_back();
-            }
-        }
-    }
+    void add_fields(std::span<const http::field_view> fields) { lines.add_fields(fields); }
     void seal_nv()
     {
         nva.clear();
-        auto* base = reinterpret_cast<std::uint8_t*>(scratch.data());
-        for (auto& r : refs)
-            nva.push_back(
-                {base + r.name_at, base + r.value_at, r.name_len, r.value_len, NGHTTP2_NV_FLAG_NONE});
-        refs.clear();
+        lines.seal([&](std::uint8_t* name, std::size_t name_len, std::uint8_t* value, std::size_t value_len) {
+            nva.push_back({name, value, name_len, value_len, NGHTTP2_NV_FLAG_NONE});
+        });
     }
 
     /// The body of `stream` still open for sending, or null with `ec` set.
@@ -1064,8 +1025,8 @@ error_code connection::error() const noexcept
 std::size_t connection::memory_usage() const noexcept
 {
     auto& s = *impl_;
-    std::size_t n = s.out.capacity() + s.scratch.capacity() + s.nva.capacity() * sizeof(nghttp2_nv) +
-                    s.refs.capacity() * sizeof(impl::nv_ref) + s.events.capacity() * sizeof(queued_event);
+    std::size_t n = s.out.capacity() + s.lines.capacity_bytes() + s.nva.capacity() * sizeof(nghttp2_nv) +
+                    s.events.capacity() * sizeof(queued_event);
     for (auto& v : s.spare_refs)
         n += v.capacity() * sizeof(nghttp2_rcbuf*);
     for (auto& v : s.spare_fields)
@@ -1080,9 +1041,8 @@ void connection::shrink_to_fit() noexcept
     if (s.live.size() != 0 || s.events_head != s.events.size())
         return;
     std::vector<std::byte>().swap(s.out);
-    std::string().swap(s.scratch);
+    s.lines.release();
     std::vector<nghttp2_nv>().swap(s.nva);
-    std::vector<impl::nv_ref>().swap(s.refs);
     s.spare_refs.clear();
     s.spare_fields.clear();
     s.spare_refs.shrink_to_fit();

@@ -7,6 +7,7 @@
 // stream-count backstop, and reading the peer's SETTINGS (0.8 reports none).
 
 #include "../detail/stream_table.hpp"
+#include "../http/field_lines.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http3/connection.hpp>
@@ -36,19 +37,8 @@ using h3_error = error; // connection::error() hides the enum inside the class
 
 namespace {
 
-constexpr char lower(char c) noexcept
-{
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-/// RFC 9114 §4.2: fields that only mean something to an HTTP/1.1 hop.
-bool connection_specific(std::string_view lowered, std::string_view value) noexcept
-{
-    if (lowered == "te")
-        return value != "trailers";
-    return lowered == "connection" || lowered == "keep-alive" || lowered == "proxy-connection" ||
-           lowered == "transfer-encoding" || lowered == "upgrade" || lowered == "host";
-}
+using http::detail::connection_specific;
+using http::detail::lower;
 
 std::string_view view(const nghttp3_rcbuf* b) noexcept
 {
@@ -260,11 +250,7 @@ struct connection::impl {
     std::size_t out_left = 0;
 
     // Scratch for submit: names and values, then the nghttp3_nv array.
-    std::string scratch;
-    struct nv_ref {
-        std::size_t name_at, name_len, value_at, value_len;
-    };
-    std::vector<nv_ref> refs;
+    http::detail::field_lines lines;
     std::vector<nghttp3_nv> nva;
 
     // Spares: storage of finished header blocks, events and bodies.
@@ -977,48 +963,25 @@ struct connection::impl {
     void begin_nv()
     {
         nva.clear();
-        scratch.clear();
-        refs.clear();
+        lines.clear();
     }
     void add_nv(std::string_view name, std::string_view value, bool lowercase)
     {
-        auto at = scratch.size();
-        scratch.append(name);
-        if (lowercase)
-            for (auto i = at; i < scratch.size(); ++i)
-                scratch[i] = lower(scratch[i]);
-        auto vat = scratch.size();
-        scratch.append(value);
-        refs.push_back({at, name.size(), vat, value.size()});
+        lines.add(name, value, lowercase);
     }
-    void add_fields(std::span<const http::field_view> fields)
-    {
-        for (auto f : fields) {
-            if (f.name.empty() || f.name[0] == ':')
-                continue; // pseudo-fields come only from the head
-            auto at = scratch.size();
-            add_nv(f.name, f.value, true);
-            std::string_view lowered{scratch.data() + at, f.name.size()};
-            if (connection_specific(lowered, f.value)) {
-                scratch.resize(at);
-                refs.pop_back();
-            }
-        }
-    }
+    void add_fields(std::span<const http::field_view> fields) { lines.add_fields(fields); }
     void seal_nv()
     {
         nva.clear();
-        auto* base = reinterpret_cast<std::uint8_t*>(scratch.data());
-        for (auto& rf : refs) {
+        lines.seal([&](std::uint8_t* name, std::size_t name_len, std::uint8_t* value, std::size_t value_len) {
             nghttp3_nv nv{};
-            nv.name = base + rf.name_at;
-            nv.value = base + rf.value_at;
-            nv.namelen = rf.name_len;
-            nv.valuelen = rf.value_len;
+            nv.name = name;
+            nv.value = value;
+            nv.namelen = name_len;
+            nv.valuelen = value_len;
             nv.flags = NGHTTP3_NV_FLAG_NONE;
             nva.push_back(nv);
-        }
-        refs.clear();
+        });
     }
 
     static nghttp3_data_reader reader() noexcept
@@ -1671,13 +1634,12 @@ std::size_t connection::memory_usage() const noexcept
     auto event_bytes = [](const queued_event& q) {
         return q.text.capacity() + q.fields.capacity() * sizeof(http::field_view);
     };
-    std::size_t n = s.events.capacity() * sizeof(queued_event) + event_bytes(s.current) +
-                    s.actions.capacity() * sizeof(stream_action) +
-                    s.credits.capacity() * sizeof(stream_credit) +
-                    s.out_buffers.capacity() * sizeof(net::const_buffer) + s.scratch.capacity() +
-                    s.refs.capacity() * sizeof(impl::nv_ref) + s.nva.capacity() * sizeof(nghttp3_nv) +
-                    s.oversized_blocks.capacity() * sizeof(impl::oversized) +
-                    s.to_abandon.capacity() * sizeof(http::stream_id);
+    std::size_t n =
+        s.events.capacity() * sizeof(queued_event) + event_bytes(s.current) +
+        s.actions.capacity() * sizeof(stream_action) + s.credits.capacity() * sizeof(stream_credit) +
+        s.out_buffers.capacity() * sizeof(net::const_buffer) + s.lines.capacity_bytes() +
+        s.nva.capacity() * sizeof(nghttp3_nv) + s.oversized_blocks.capacity() * sizeof(impl::oversized) +
+        s.to_abandon.capacity() * sizeof(http::stream_id);
     for (std::size_t i = s.events_head; i < s.events.size(); ++i)
         n += event_bytes(s.events[i]);
     auto block_bytes = [](const header_block& b) {
