@@ -16,6 +16,7 @@
 #include "../detail/client_connection.hpp"
 #include "../detail/multiplexed_client_stream.hpp"
 #include "../transport/quic/endpoint.hpp"
+#include "quic_glue.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http3/connection.hpp>
@@ -364,20 +365,8 @@ private:
     }
     void bind_local_streams()
     {
-        if (bound_ || dead_)
-            return;
-        error_code ec;
-        auto& quic = endpoint_->quic();
-        auto control = quic.open_uni_stream(ec);
-        auto encoder = ec ? -1 : quic.open_uni_stream(ec);
-        auto decoder = ec ? -1 : quic.open_uni_stream(ec);
-        if (!ec)
-            codec_.bind_local_streams(control, encoder, decoder, ec);
-        if (ec) {
-            quic.close(static_cast<std::uint64_t>(http3::error::internal_error));
-            return;
-        }
-        bound_ = true;
+        if (!bound_ && !dead_)
+            bound_ = bind_http3_streams(codec_, endpoint_->quic());
     }
     /// The connection is gone (close_error_ says why): every request
     /// waiting on it learns so.
@@ -395,17 +384,7 @@ private:
             dispatch(*ev);
         if (dead_ || endpoint_->finished())
             return;
-        auto& quic = endpoint_->quic();
-        while (auto c = codec_.poll_credit())
-            quic.extend_credit(c->stream, c->bytes);
-        while (auto a = codec_.poll_stream_action()) {
-            if (a->kind == http3::stream_action::reset_stream)
-                quic.reset_stream(a->stream, a->code);
-            else
-                quic.stop_sending(a->stream, a->code);
-        }
-        if (auto err = codec_.error(); err && !quic.closed())
-            quic.close(static_cast<std::uint64_t>(err.value()));
+        apply_http3_actions(codec_, endpoint_->quic());
     }
     void dispatch(http::event& ev);
 

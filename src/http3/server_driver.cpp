@@ -26,6 +26,7 @@
 #include "../detail/server_state.hpp"
 #include "../detail/stream_table.hpp"
 #include "../transport/quic/endpoint.hpp"
+#include "quic_glue.hpp"
 
 #include <strata/error.hpp>
 #include <strata/http3/connection.hpp>
@@ -237,23 +238,10 @@ private:
 
     void bind_local_streams()
     {
-        if (bound_ || !io_)
-            return;
-        error_code ec;
-        auto& quic = io_->quic();
         // Too early (no keys or no stream credit yet) is not an error: the
         // next packet or the handshake's end tries again.
-        if (quic.uni_streams_left() < 3)
+        if (bound_ || !io_ || !bind_http3_streams(codec_, io_->quic()))
             return;
-        auto control = quic.open_uni_stream(ec);
-        auto encoder = ec ? -1 : quic.open_uni_stream(ec);
-        auto decoder = ec ? -1 : quic.open_uni_stream(ec);
-        if (!ec)
-            codec_.bind_local_streams(control, encoder, decoder, ec);
-        if (ec) {
-            quic.close(static_cast<std::uint64_t>(http3::error::internal_error));
-            return;
-        }
         bound_ = true;
         if (draining_)
             codec_.submit_goaway();
@@ -268,16 +256,7 @@ private:
         if (!io_)
             return;
         auto& quic = io_->quic();
-        while (auto c = codec_.poll_credit())
-            quic.extend_credit(c->stream, c->bytes);
-        while (auto a = codec_.poll_stream_action()) {
-            if (a->kind == http3::stream_action::reset_stream)
-                quic.reset_stream(a->stream, a->code);
-            else
-                quic.stop_sending(a->stream, a->code);
-        }
-        if (auto err = codec_.error(); err && !quic.closed())
-            quic.close(static_cast<std::uint64_t>(err.value()));
+        apply_http3_actions(codec_, quic);
         // Closing the connection drops what QUIC still has to (re)send:
         // wait until every request stream is closed at the QUIC level too,
         // that is, its response was acknowledged.
