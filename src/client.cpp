@@ -545,6 +545,13 @@ public:
         if (!conn_)
             co_return 0;
         auto n = co_await conn_->read_body(out, ec);
+        if (canceller_ && canceller_->cancelled()) {
+            ec = net::error::operation_aborted;
+            if (conn_)
+                conn_->close();
+            release();
+            co_return 0;
+        }
         if (conn_->body_done()) {
             trailers_ = conn_->trailers();
             release();
@@ -560,6 +567,7 @@ public:
     response_head head_;
     http::fields trailers_;
     bool reused_ = false;
+    std::shared_ptr<request_canceller> canceller_;
 };
 
 namespace {
@@ -582,10 +590,34 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
     // response byte: retry once on a fresh connection when that is safe.
     for (int attempt = 0; attempt < 2; ++attempt) {
         auto ex = std::make_shared<client_exchange>(pools, u);
+        if (req.canceller && req.canceller->cancelled()) {
+            ec = net::error::operation_aborted;
+            co_return nullptr;
+        }
         ex->conn_ = co_await pools->acquire(u, ex->reused_, ec);
         if (ec)
             co_return nullptr;
+        if (req.canceller) {
+            if (req.canceller->cancelled()) {
+                ex->release();
+                ec = net::error::operation_aborted;
+                co_return nullptr;
+            }
+            ex->canceller_ = req.canceller;
+            // Bound to the exchange, not the connection: once the exchange
+            // has let go of it, a pooled connection is someone else's.
+            req.canceller->bind([weak = std::weak_ptr<client_exchange>(ex)] {
+                if (auto e = weak.lock(); e && e->conn_)
+                    e->conn_->close();
+            });
+        }
         co_await ex->conn_->send(req, u, ex->head_, ec);
+        if (ec && req.canceller && req.canceller->cancelled()) {
+            ex->conn_->close();
+            ex->release();
+            ec = net::error::operation_aborted;
+            co_return nullptr;
+        }
         if (!ec && ex->head_.version != http::version::http3)
             pools->note_alt_svc(u, ex->head_.fields);
         if (!ec) {

@@ -89,6 +89,19 @@ net::awaitable<void> response::write(std::span<const std::byte> bytes, error_cod
     co_await stream_->write_body(bytes, false, ec);
 }
 
+net::awaitable<void> response::write(std::span<const net::const_buffer> pieces, error_code& ec)
+{
+    if (!started_)
+        co_await start(http::status::ok, ec);
+    if (ec)
+        co_return;
+    if (finished_) {
+        ec = error::stream_closed;
+        co_return;
+    }
+    co_await stream_->write_body_pieces(pieces, ec);
+}
+
 net::awaitable<void> response::write(std::string_view text, error_code& ec)
 {
     return write(as_bytes(text), ec);

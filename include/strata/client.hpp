@@ -86,6 +86,28 @@ struct client_config {
     std::string user_agent = "strata/0.1";
 };
 
+/// Abandons a request from elsewhere on the client's executor: Boost 1.74
+/// has no per-operation cancellation, so a long poll held by the server or
+/// an endless event stream is stopped through this. client::request() and
+/// body reads in progress complete with net::error::operation_aborted; the
+/// connection is closed (HTTP/1.1) or just the stream reset (HTTP/2, HTTP/3).
+class request_canceller {
+public:
+    void cancel()
+    {
+        cancelled_ = true;
+        if (auto f = std::move(on_cancel_))
+            f();
+    }
+    bool cancelled() const noexcept { return cancelled_; }
+    /// Called by the client when the request gets a connection.
+    void bind(std::function<void()> f) { on_cancel_ = std::move(f); }
+
+private:
+    std::function<void()> on_cancel_;
+    bool cancelled_ = false;
+};
+
 /// A request to send. Either `body` (sent with a Content-Length) or
 /// `body_source` (streamed, chunked on HTTP/1.1) carries the body.
 struct client_request {
@@ -97,6 +119,13 @@ struct client_request {
     std::function<net::awaitable<std::size_t>(std::span<std::byte>)> body_source;
     /// Send `Expect: 100-continue` and wait (at most a second) before the body.
     bool expect_continue = false;
+    /// This request's deadlines where they differ from the client's (zero:
+    /// client_config's): a long poll waits longer for its head, an event
+    /// stream longer between two pieces of its body.
+    std::chrono::milliseconds response_timeout{0};
+    std::chrono::milliseconds body_timeout{0};
+    /// Set to make the request abandonable (see request_canceller).
+    std::shared_ptr<request_canceller> canceller;
 };
 
 namespace detail {

@@ -47,6 +47,9 @@ public:
     net::awaitable<void> write(std::span<const std::byte> bytes, error_code& ec);
     net::awaitable<void> write(std::string_view text, error_code& ec);
     net::awaitable<void> write(std::string_view text);
+    /// Writes the pieces as one (one system call on HTTP/1.1): shared,
+    /// pre-encoded buffers go out without being joined first.
+    net::awaitable<void> write(std::span<const net::const_buffer> pieces, error_code& ec);
     /// Ends the body; with trailers when given (chunked / HEADERS frame).
     net::awaitable<void> finish(error_code& ec);
     net::awaitable<void> finish(const http::fields& trailers, error_code& ec);

@@ -52,7 +52,8 @@ public:
     static constexpr std::chrono::milliseconds continue_wait{1000};
 
     multiplexed_client_stream(std::shared_ptr<Session> session, const client_config& cfg)
-        : stream_inbox(session->executor()), id_(Session::no_stream), session_(std::move(session)), cfg_(cfg)
+        : stream_inbox(session->executor()), id_(Session::no_stream), session_(std::move(session)), cfg_(cfg),
+          response_timeout_(cfg.response_timeout), body_timeout_(cfg.body_timeout)
     {}
     ~multiplexed_client_stream() override;
 
@@ -64,7 +65,11 @@ public:
     bool reusable() const noexcept override { return false; }
     bool got_response_bytes() const noexcept override { return head_done_; }
     http::version version() const noexcept override { return Session::version; }
-    void close() override { cancel(); }
+    void close() override
+    {
+        cancel();
+        wake(); // a read or a wait for the head in progress ends now
+    }
     void park() override {}
     bool multiplexed() const noexcept override { return true; }
     bool refused() const noexcept override { return refused_; }
@@ -108,6 +113,9 @@ private:
 
     std::shared_ptr<Session> session_;
     const client_config& cfg_;
+    // The exchange's deadlines (client_request overrides client_config).
+    std::chrono::milliseconds response_timeout_;
+    std::chrono::milliseconds body_timeout_;
     request_fields fields_;
 };
 
@@ -212,6 +220,9 @@ net::awaitable<void> multiplexed_client_stream<Session>::send(const client_reque
                                                               response_head& out, error_code& ec)
 {
     ec = {};
+    response_timeout_ = req.response_timeout.count() > 0 ? req.response_timeout : cfg_.response_timeout;
+    body_timeout_ = req.body_timeout.count() > 0 ? req.body_timeout : cfg_.body_timeout;
+    session_->note_deadline(std::max(response_timeout_, body_timeout_));
     if constexpr (Session::has_early_data) {
         // Early data is replayable: a request it may not carry waits for the handshake.
         if (!session_->handshake_done() && !session_->may_send_early(req)) {
@@ -304,7 +315,7 @@ net::awaitable<void> multiplexed_client_stream<Session>::drain_output(error_code
         if (failed(ec))
             co_return;
         waiting_write_ = true;
-        bool in_time = co_await wait(cfg_.response_timeout);
+        bool in_time = co_await wait(response_timeout_);
         waiting_write_ = false;
         if (!in_time) {
             ec = error::timeout;
@@ -317,7 +328,7 @@ net::awaitable<void> multiplexed_client_stream<Session>::drain_output(error_code
 template <class Session>
 net::awaitable<void> multiplexed_client_stream<Session>::read_head(response_head& out, error_code& ec)
 {
-    auto deadline = clock::now() + cfg_.response_timeout;
+    auto deadline = clock::now() + response_timeout_;
     while (!head_done_) {
         if (failed(ec))
             co_return;
@@ -353,7 +364,7 @@ net::awaitable<std::size_t> multiplexed_client_stream<Session>::read_body(std::s
         if (failed(ec))
             co_return 0;
         session_->ensure_reading();
-        if (!co_await wait(cfg_.body_timeout)) {
+        if (!co_await wait(body_timeout_)) {
             if (unread() > 0 || body_end_)
                 continue;
             ec = error::timeout;

@@ -64,6 +64,7 @@ public:
                                     error_code& ec) override;
     net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
                                     error_code& ec) override;
+    net::awaitable<void> write_body_pieces(std::span<const net::const_buffer> pieces, error_code& ec) override;
     net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     net::any_io_executor executor() const override { return conn_->executor(); }
@@ -326,6 +327,24 @@ net::awaitable<void> multiplexed_server_stream<Connection>::write_body(std::span
     conn_->kick();
     if (!ec && conn_->codec().pending_output(id_) > Connection::write_high_water)
         co_await drain_output(ec);
+}
+
+// The codec copies each piece into its queue: they leave in as few DATA
+// frames as the peer's window allows.
+template <class Connection>
+net::awaitable<void> multiplexed_server_stream<Connection>::write_body_pieces(std::span<const net::const_buffer> pieces,
+                                                                              error_code& ec)
+{
+    ec = {};
+    if (head_request_)
+        co_return;
+    for (auto& p : pieces) {
+        if (p.size() == 0)
+            continue;
+        co_await write_body({static_cast<const std::byte*>(p.data()), p.size()}, false, ec);
+        if (ec)
+            co_return;
+    }
 }
 
 // The codec copies what it is given and keeps it until it is sent (HTTP/2)

@@ -26,7 +26,8 @@ class http1_client_connection final : public client_connection,
 
 public:
     http1_client_connection(Stream stream, const client_config& cfg)
-        : cfg_(cfg), io_(std::move(stream), http1::role::client, cfg.http1)
+        : cfg_(cfg), io_(std::move(stream), http1::role::client, cfg.http1),
+          response_timeout_(cfg.response_timeout), body_timeout_(cfg.body_timeout)
     {}
     ~http1_client_connection() override { io_.dog_.stop(); }
 
@@ -36,7 +37,7 @@ public:
                               error_code& ec) override;
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override
     {
-        return io_.read_body(out, cfg_.body_timeout, cfg_.handshake_timeout, ec);
+        return io_.read_body(out, body_timeout_, cfg_.handshake_timeout, ec);
     }
     bool body_done() const noexcept override { return io_.body_done_; }
     const http::fields& trailers() const noexcept override { return io_.trailers_; }
@@ -55,7 +56,7 @@ public:
     }
 
 private:
-    net::awaitable<void> flush(error_code& ec) { return io_.flush(cfg_.response_timeout, ec); }
+    net::awaitable<void> flush(error_code& ec) { return io_.flush(response_timeout_, ec); }
     net::awaitable<bool> wait_for_continue(response_head& out, error_code& ec);
     net::awaitable<void> send_body(const client_request& req, error_code& ec);
     net::awaitable<void> read_head(response_head& out, error_code& ec);
@@ -65,6 +66,9 @@ private:
     http::stream_id next_stream_ = 1;
     http::stream_id stream_ = 0;
     std::vector<http1::field> out_fields_;
+    // The exchange's deadlines (client_request overrides client_config).
+    std::chrono::milliseconds response_timeout_;
+    std::chrono::milliseconds body_timeout_;
 };
 
 template <class Stream>
@@ -72,6 +76,8 @@ net::awaitable<void> http1_client_connection<Stream>::send(const client_request&
                                                            response_head& out, error_code& ec)
 {
     ec = {};
+    response_timeout_ = req.response_timeout.count() > 0 ? req.response_timeout : cfg_.response_timeout;
+    body_timeout_ = req.body_timeout.count() > 0 ? req.body_timeout : cfg_.body_timeout;
     stream_ = next_stream_;
     next_stream_ += 2;
     io_.got_bytes_ = false;
@@ -141,7 +147,7 @@ net::awaitable<bool> http1_client_connection<Stream>::wait_for_continue(response
         }
     });
     auto ev =
-        co_await io_.next_event(cfg_.response_timeout, cfg_.response_timeout, cfg_.response_timeout, ec);
+        co_await io_.next_event(response_timeout_, response_timeout_, response_timeout_, ec);
     give_up.cancel();
     if (timed_out && (ec == net::error::operation_aborted || !ec)) {
         ec = {};
@@ -193,7 +199,7 @@ net::awaitable<void> http1_client_connection<Stream>::read_head(response_head& o
 {
     for (;;) {
         auto ev =
-            co_await io_.next_event(cfg_.response_timeout, cfg_.response_timeout, cfg_.response_timeout, ec);
+            co_await io_.next_event(response_timeout_, response_timeout_, response_timeout_, ec);
         if (!ev) {
             if (!ec || ec == net::error::eof)
                 ec = http1::error::partial_message;

@@ -343,6 +343,8 @@ public:
     }
     /// Reads need no asking: the endpoint calls in when packets arrive.
     static void ensure_reading() noexcept {}
+    // QUIC's idle timeout and keep-alive PINGs watch the connection.
+    static void note_deadline(std::chrono::milliseconds) noexcept {}
     net::awaitable<bool> wait_handshake(http3_client_stream& st, std::chrono::milliseconds timeout)
     {
         auto deadline = clock::now() + timeout;

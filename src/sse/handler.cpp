@@ -1,0 +1,126 @@
+// Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#include <strata/sse/encoder.hpp>
+#include <strata/sse/handler.hpp>
+
+#include "../detail/cursor.hpp"
+
+#include <boost/asio/buffer.hpp>
+
+#include <string>
+#include <vector>
+
+namespace strata::sse {
+
+namespace {
+
+// A comment: the parser ignores it, and the blank line after it dispatches
+// nothing (data is always empty between our events).
+constexpr std::string_view heartbeat_bytes = ":\n\n";
+
+std::optional<std::uint64_t> requested_cursor(request& req, const handler_config& cfg)
+{
+    if (auto id = req.header("Last-Event-ID"))
+        return detail::parse_cursor(*id);
+    if (!cfg.cursor_param.empty())
+        if (auto q = req.query_param(cfg.cursor_param))
+            return detail::parse_cursor(*q);
+    return std::nullopt;
+}
+
+} // namespace
+
+net::awaitable<void> stream(topic& t, request& req, response& res, const handler_config& cfg, error_code& ec)
+{
+    ec = {};
+    auto after = requested_cursor(req, cfg);
+    if (!after && cfg.replay_retained) {
+        auto oldest = t.oldest_id();
+        after = oldest > 0 ? oldest - 1 : t.last_id();
+    }
+    auto sub = t.subscribe(req.get_executor(), after);
+    std::uint64_t asked = sub.cursor();
+
+    res.set_header("Content-Type", "text/event-stream");
+    // Every proxy and browser cache must pass the stream through as it comes.
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Accel-Buffering", "no");
+    co_await res.start(http::status::ok, ec);
+    if (ec)
+        co_return;
+    {
+        std::string preamble;
+        if (cfg.retry.count() > 0)
+            encode_retry(cfg.retry, preamble);
+        else
+            preamble = heartbeat_bytes;
+        co_await res.write(preamble, ec);
+        if (ec)
+            co_return;
+    }
+
+    auto started = std::chrono::steady_clock::now();
+    std::vector<net::const_buffer> pieces;
+    std::string note;
+    for (;;) {
+        auto wait = cfg.heartbeat;
+        if (cfg.max_duration.count() > 0) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                started + cfg.max_duration - std::chrono::steady_clock::now());
+            if (left.count() <= 0)
+                break;
+            wait = std::min(wait, left);
+        }
+        auto b = co_await sub.next(wait, ec);
+        if (ec == topic_error::cursor_expired) {
+            // Said, not skipped: the gap event leads the resumed stream.
+            sub.restart_from_oldest();
+            ec = {};
+            continue;
+        }
+        if (ec)
+            break; // lagging (the client resumes from its Last-Event-ID), closed, cancelled
+        if (b.events.empty() && b.missed == 0) {
+            co_await res.write(heartbeat_bytes, ec);
+            if (ec)
+                co_return;
+            continue;
+        }
+        pieces.clear();
+        if (b.missed > 0 && !cfg.gap_event_type.empty()) {
+            note.clear();
+            auto data =
+                "{\"after\":" + std::to_string(asked) + ",\"missed\":" + std::to_string(b.missed) + "}";
+            encode(outgoing_event{std::nullopt, cfg.gap_event_type, data, std::nullopt}, note, ec);
+            if (ec)
+                co_return;
+            pieces.push_back(net::buffer(note));
+        }
+        // The shared, pre-encoded events go out as they are, in one write.
+        for (auto& e : b.events)
+            pieces.push_back(net::buffer(e->sse));
+        if (pieces.size() == 1)
+            co_await res.write(std::string_view{static_cast<const char*>(pieces[0].data()), pieces[0].size()},
+                               ec);
+        else
+            co_await res.write(std::span<const net::const_buffer>{pieces}, ec);
+        if (ec)
+            co_return;
+        asked = sub.cursor();
+        if (pieces.capacity() > 64)
+            std::vector<net::const_buffer>{}.swap(pieces); // an idle stream keeps no large array
+    }
+    auto why = ec;
+    co_await res.finish(ec);
+    if (!ec)
+        ec = why;
+}
+
+strata::handler handler(topic& t, handler_config cfg)
+{
+    return [&t, cfg = std::move(cfg)](request& req, response& res) -> net::awaitable<void> {
+        error_code ec;
+        co_await stream(t, req, res, cfg, ec);
+    };
+}
+
+} // namespace strata::sse
