@@ -8,6 +8,11 @@
 #include <strata/client.hpp>
 #include <strata/conditional.hpp>
 #include <strata/error.hpp>
+#include <strata/long_poll/handler.hpp>
+#include <strata/long_poll/poller.hpp>
 #include <strata/server.hpp>
 #include <strata/short_poll.hpp>
+#include <strata/sse/event_source.hpp>
+#include <strata/sse/handler.hpp>
+#include <strata/topic.hpp>
 #include <strata/url.hpp>

@@ -35,7 +35,7 @@ event_source::event_source(client& c, std::string url, source_config cfg)
 {
     if (!cfg_.last_event_id.empty()) {
         // Seed the parser's last event ID as if the stream had said it.
-        std::string seed = "id:" + cfg_.last_event_id + "\n";
+        std::string seed = "id:" + cfg_.last_event_id + "\n\n";
         parser_.handle_bytes(seed);
     }
 }
