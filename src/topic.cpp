@@ -9,10 +9,10 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <boost/system/system_error.hpp>
 #include <deque>
 #include <mutex>
 #include <stdexcept>
-#include <boost/system/system_error.hpp>
 
 namespace strata {
 
@@ -75,7 +75,10 @@ const error_category& topic_error_category() noexcept
     return instance;
 }
 
-std::unique_ptr<topic_backend> make_memory_topic_backend() { return std::make_unique<memory_backend>(); }
+std::unique_ptr<topic_backend> make_memory_topic_backend()
+{
+    return std::make_unique<memory_backend>();
+}
 
 namespace detail {
 
@@ -240,7 +243,10 @@ topic::topic(topic_config cfg, std::unique_ptr<topic_backend> backend)
     });
 }
 
-topic::~topic() { close(); }
+topic::~topic()
+{
+    close();
+}
 
 void topic::close()
 {
@@ -263,7 +269,8 @@ void topic::close()
 std::uint64_t topic::publish(std::string_view type, std::string_view data)
 {
     if (!valid_type(type))
-        throw boost::system::system_error(sse::error::invalid_field, "topic::publish: event type with CR, LF or NUL");
+        throw boost::system::system_error(sse::error::invalid_field,
+                                          "topic::publish: event type with CR, LF or NUL");
     return state_->backend->append(std::string(type), std::string(data));
 }
 
@@ -307,7 +314,10 @@ std::size_t topic::waiting() const
     return state_->waiters.size();
 }
 
-const topic_config& topic::config() const noexcept { return state_->cfg; }
+const topic_config& topic::config() const noexcept
+{
+    return state_->cfg;
+}
 
 // ---- subscription -----------------------------------------------------------
 
@@ -321,10 +331,19 @@ topic::subscription& topic::subscription::operator=(subscription&& other) noexce
     }
     return *this;
 }
-topic::subscription::~subscription() { cancel(); }
+topic::subscription::~subscription()
+{
+    cancel();
+}
 
-std::uint64_t topic::subscription::cursor() const noexcept { return sub_ ? sub_->cursor : 0; }
-net::any_io_executor topic::subscription::executor() const { return sub_->ex; }
+std::uint64_t topic::subscription::cursor() const noexcept
+{
+    return sub_ ? sub_->cursor : 0;
+}
+net::any_io_executor topic::subscription::executor() const
+{
+    return sub_->ex;
+}
 
 void topic::subscription::restart_from_oldest()
 {

@@ -51,7 +51,10 @@ enum class topic_error {
 };
 
 const error_category& topic_error_category() noexcept;
-inline error_code make_error_code(topic_error e) noexcept { return {static_cast<int>(e), topic_error_category()}; }
+inline error_code make_error_code(topic_error e) noexcept
+{
+    return {static_cast<int>(e), topic_error_category()};
+}
 
 enum class lag_policy {
     /// End the subscription with topic_error::subscriber_lagging; the cursor
@@ -128,7 +131,8 @@ public:
 
     class subscription;
 
-    explicit topic(topic_config cfg = {}, std::unique_ptr<topic_backend> backend = make_memory_topic_backend());
+    explicit topic(topic_config cfg = {},
+                   std::unique_ptr<topic_backend> backend = make_memory_topic_backend());
     topic(const topic&) = delete;
     topic& operator=(const topic&) = delete;
     /// Closes the topic: waiting subscribers complete with topic_error::closed.

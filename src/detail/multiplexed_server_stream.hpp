@@ -64,7 +64,8 @@ public:
                                     error_code& ec) override;
     net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
                                     error_code& ec) override;
-    net::awaitable<void> write_body_pieces(std::span<const net::const_buffer> pieces, error_code& ec) override;
+    net::awaitable<void> write_body_pieces(std::span<const net::const_buffer> pieces,
+                                           error_code& ec) override;
     net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     net::any_io_executor executor() const override { return conn_->executor(); }
@@ -332,8 +333,9 @@ net::awaitable<void> multiplexed_server_stream<Connection>::write_body(std::span
 // The codec copies each piece into its queue: they leave in as few DATA
 // frames as the peer's window allows.
 template <class Connection>
-net::awaitable<void> multiplexed_server_stream<Connection>::write_body_pieces(std::span<const net::const_buffer> pieces,
-                                                                              error_code& ec)
+net::awaitable<void>
+multiplexed_server_stream<Connection>::write_body_pieces(std::span<const net::const_buffer> pieces,
+                                                         error_code& ec)
 {
     ec = {};
     if (head_request_)

@@ -146,8 +146,7 @@ net::awaitable<bool> http1_client_connection<Stream>::wait_for_continue(response
             io_.socket().cancel(ignored);
         }
     });
-    auto ev =
-        co_await io_.next_event(response_timeout_, response_timeout_, response_timeout_, ec);
+    auto ev = co_await io_.next_event(response_timeout_, response_timeout_, response_timeout_, ec);
     give_up.cancel();
     if (timed_out && (ec == net::error::operation_aborted || !ec)) {
         ec = {};
@@ -198,8 +197,7 @@ template <class Stream>
 net::awaitable<void> http1_client_connection<Stream>::read_head(response_head& out, error_code& ec)
 {
     for (;;) {
-        auto ev =
-            co_await io_.next_event(response_timeout_, response_timeout_, response_timeout_, ec);
+        auto ev = co_await io_.next_event(response_timeout_, response_timeout_, response_timeout_, ec);
         if (!ev) {
             if (!ec || ec == net::error::eof)
                 ec = http1::error::partial_message;

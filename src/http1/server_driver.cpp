@@ -57,7 +57,8 @@ public:
                                     error_code& ec) override;
     net::awaitable<void> write_body(std::span<const std::byte> body, bool end_stream,
                                     error_code& ec) override;
-    net::awaitable<void> write_body_pieces(std::span<const net::const_buffer> pieces, error_code& ec) override;
+    net::awaitable<void> write_body_pieces(std::span<const net::const_buffer> pieces,
+                                           error_code& ec) override;
     net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
     void set_body_limit(std::uint64_t bytes) noexcept override { io_.codec_.set_body_limit(bytes); }
     net::any_io_executor executor() const override { return executor_; }
@@ -352,15 +353,15 @@ net::awaitable<void> http1_server_connection<Stream>::write_body(std::span<const
 }
 
 template <class Stream>
-net::awaitable<void> http1_server_connection<Stream>::write_body_pieces(std::span<const net::const_buffer> pieces,
-                                                                        error_code& ec)
+net::awaitable<void>
+http1_server_connection<Stream>::write_body_pieces(std::span<const net::const_buffer> pieces, error_code& ec)
 {
     ec = {};
     if (io_.raw()) {
         for (auto& p : pieces)
             if (!ec && p.size() > 0)
-                co_await io_.write_raw({static_cast<const std::byte*>(p.data()), p.size()}, state_->cfg.write_timeout,
-                                       ec);
+                co_await io_.write_raw({static_cast<const std::byte*>(p.data()), p.size()},
+                                       state_->cfg.write_timeout, ec);
         co_return;
     }
     if (head_request_)

@@ -120,7 +120,10 @@ public:
             on_stream_closed();
     }
     /// A stream's deadline: the connection's silence deadline covers the longest.
-    void note_deadline(std::chrono::milliseconds d) noexcept { longest_deadline_ = std::max(longest_deadline_, d); }
+    void note_deadline(std::chrono::milliseconds d) noexcept
+    {
+        longest_deadline_ = std::max(longest_deadline_, d);
+    }
     /// Makes sure something reads while a stream waits for the server.
     void ensure_reading()
     {
@@ -217,8 +220,7 @@ net::awaitable<void> http2_session<Stream>::read_loop(std::shared_ptr<http2_sess
         // connection that went silent with everything in flight.
         // A server's preface (its SETTINGS) is due at once (RFC 9113 §3.4):
         // the handshake deadline bounds it, and so the requests waiting for it.
-        read_dog_.expires_after(settings_received_ ? longest_deadline_
-                                                   : cfg_.handshake_timeout);
+        read_dog_.expires_after(settings_received_ ? longest_deadline_ : cfg_.handshake_timeout);
         auto n = co_await stream_.async_read_some(net::buffer(buffer.data(), buffer.size()),
                                                   net::redirect_error(net::use_awaitable, ec));
         read_dog_.clear();

@@ -32,13 +32,13 @@ net::awaitable<void> answer(topic& t, request& req, response& res, const handler
     }
     if (ec) {
         res.set_header("Retry-After", "1");
-        co_await res.send(http::status::service_unavailable, "the topic is closed\n", "text/plain; charset=utf-8",
-                          ec);
+        co_await res.send(http::status::service_unavailable, "the topic is closed\n",
+                          "text/plain; charset=utf-8", ec);
         co_return;
     }
 
-    std::string head = "{\"next\":" + std::to_string(sub.cursor()) + ",\"missed\":" + std::to_string(b.missed) +
-                       ",\"events\":[";
+    std::string head = "{\"next\":" + std::to_string(sub.cursor()) +
+                       ",\"missed\":" + std::to_string(b.missed) + ",\"events\":[";
     static constexpr std::string_view comma = ",", tail = "]}\n";
     std::vector<net::const_buffer> pieces;
     pieces.reserve(2 + 2 * b.events.size());

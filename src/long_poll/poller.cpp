@@ -47,7 +47,10 @@ poller::poller(client& c, std::string url, poller_config cfg)
     : client_(c), url_(std::move(url)), cfg_(std::move(cfg)), timer_(c.get_executor()), cursor_(cfg_.since)
 {}
 
-poller::~poller() { stop(); }
+poller::~poller()
+{
+    stop();
+}
 
 void poller::stop()
 {

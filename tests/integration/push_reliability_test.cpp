@@ -83,14 +83,16 @@ private:
         std::array<char, 8192> buf;
         for (;;) {
             error_code ec;
-            auto n = co_await from.async_read_some(net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
+            auto n =
+                co_await from.async_read_some(net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
             if (ec)
                 break;
             bool cut = down && n >= budget;
             if (cut)
                 n = budget; // part of what arrived, then nothing more
             if (n > 0)
-                co_await net::async_write(to, net::buffer(buf.data(), n), net::redirect_error(net::use_awaitable, ec));
+                co_await net::async_write(to, net::buffer(buf.data(), n),
+                                          net::redirect_error(net::use_awaitable, ec));
             if (cut) {
                 ++cuts_;
                 break;

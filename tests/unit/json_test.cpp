@@ -25,7 +25,10 @@ TEST(Json, EscapesWhatRfc8259Requires)
     EXPECT_EQ(quoted(std::string_view{"\x01\x1f\0", 3}), R"("\u0001\u001f\u0000")");
     EXPECT_EQ(quoted("caf\xC3\xA9 \xF0\x9F\x98\x80"), "\"caf\xC3\xA9 \xF0\x9F\x98\x80\"");
     // Not UTF-8: replaced, so the output is always valid JSON.
-    EXPECT_EQ(quoted("a\xFF" "b\xC3"), "\"a\xEF\xBF\xBD" "b\xEF\xBF\xBD\"");
+    EXPECT_EQ(quoted("a\xFF"
+                     "b\xC3"),
+              "\"a\xEF\xBF\xBD"
+              "b\xEF\xBF\xBD\"");
     EXPECT_EQ(quoted("\xED\xA0\x80"), "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\""); // a surrogate
 }
 
@@ -58,9 +61,28 @@ TEST(Json, DecodesUnicodeEscapesAndSurrogatePairs)
 
 TEST(Json, RejectsMalformedInput)
 {
-    for (std::string_view bad : {"", "{", "[1,]", "{\"a\"}", "{\"a\":1,}", "01", "1.", "-", "+1", ".5", "1e",
-                                 "\"unterminated", "\"bad \\x escape\"", "\"raw \x01 control\"", "tru", "nul",
-                                 "[1] x", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\xFF\"", "{1:2}"})
+    for (std::string_view bad : {"",
+                                 "{",
+                                 "[1,]",
+                                 "{\"a\"}",
+                                 "{\"a\":1,}",
+                                 "01",
+                                 "1.",
+                                 "-",
+                                 "+1",
+                                 ".5",
+                                 "1e",
+                                 "\"unterminated",
+                                 "\"bad \\x escape\"",
+                                 "\"raw \x01 control\"",
+                                 "tru",
+                                 "nul",
+                                 "[1] x",
+                                 "\"\\ud800\"",
+                                 "\"\\udc00\"",
+                                 "\"\\ud800\\u0041\"",
+                                 "\"\xFF\"",
+                                 "{1:2}"})
         EXPECT_FALSE(json::parse(bad)) << bad;
 }
 

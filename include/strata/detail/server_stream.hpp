@@ -35,7 +35,8 @@ public:
                                             error_code& ec) = 0;
     /// Writes several pieces of body at once (not ending it): one write on
     /// HTTP/1.1, so a stream that fell behind catches up in one system call.
-    virtual net::awaitable<void> write_body_pieces(std::span<const net::const_buffer> pieces, error_code& ec) = 0;
+    virtual net::awaitable<void> write_body_pieces(std::span<const net::const_buffer> pieces,
+                                                   error_code& ec) = 0;
     virtual net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) = 0;
     virtual void set_body_limit(std::uint64_t bytes) noexcept = 0;
     virtual net::any_io_executor executor() const = 0;

@@ -69,7 +69,8 @@ public:
     auto async_next(CompletionToken&& token = {})
     {
         return detail::async_with_ec<batch>(
-            client_.get_executor(), [this] { return next_for_token(); }, std::forward<CompletionToken>(token));
+            client_.get_executor(), [this] { return next_for_token(); },
+            std::forward<CompletionToken>(token));
     }
     net::awaitable<batch> next(error_code& ec);
     net::awaitable<batch> next();

@@ -12,11 +12,11 @@
 namespace strata::sse {
 
 enum class error {
-    line_too_long = 1,  ///< a line longer than parser_config::max_line_bytes
-    event_too_large,    ///< an event's data longer than parser_config::max_event_bytes
-    bad_status,         ///< the response status was not 200 (the source does not reconnect)
-    bad_content_type,   ///< the response was not text/event-stream (the source does not reconnect)
-    invalid_field,      ///< encoder: an id or event type containing CR, LF or NUL
+    line_too_long = 1, ///< a line longer than parser_config::max_line_bytes
+    event_too_large,   ///< an event's data longer than parser_config::max_event_bytes
+    bad_status,        ///< the response status was not 200 (the source does not reconnect)
+    bad_content_type,  ///< the response was not text/event-stream (the source does not reconnect)
+    invalid_field,     ///< encoder: an id or event type containing CR, LF or NUL
 };
 
 const error_category& error_category_instance() noexcept;

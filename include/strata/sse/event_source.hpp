@@ -59,7 +59,8 @@ public:
     auto async_next(CompletionToken&& token = {})
     {
         return detail::async_with_ec<event>(
-            client_.get_executor(), [this] { return next_for_token(); }, std::forward<CompletionToken>(token));
+            client_.get_executor(), [this] { return next_for_token(); },
+            std::forward<CompletionToken>(token));
     }
     net::awaitable<event> next(error_code& ec);
     net::awaitable<event> next();
