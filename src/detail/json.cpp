@@ -144,7 +144,7 @@ private:
             value member;
             if (!parse_value(member, depth))
                 return false;
-            members.emplace_back(std::move(name), std::move(member));
+            members.push_back(json::member{std::move(name), std::move(member)});
             skip_ws();
             if (i_ >= s_.size())
                 return false;
@@ -393,9 +393,9 @@ const value* value::find(std::string_view name) const noexcept
     auto* members = std::get_if<object>(&v);
     if (!members)
         return nullptr;
-    for (auto& [k, member] : *members)
-        if (k == name)
-            return &member;
+    for (auto& m : *members)
+        if (m.name == name)
+            return &m.v;
     return nullptr;
 }
 

@@ -25,8 +25,9 @@ namespace strata::detail::json {
 void append_string(std::string& out, std::string_view s);
 
 struct value;
+struct member; // not std::pair: a pair of an incomplete type breaks libstdc++ under Clang
 using array = std::vector<value>;
-using object = std::vector<std::pair<std::string, value>>;
+using object = std::vector<member>;
 
 struct value {
     std::variant<std::nullptr_t, bool, double, std::string, array, object> v;
@@ -41,6 +42,11 @@ struct value {
     const array* items() const noexcept { return std::get_if<array>(&v); }
     /// A number that is a non-negative integer up to 2^53, as ids are.
     std::optional<std::uint64_t> uint() const noexcept;
+};
+
+struct member {
+    std::string name;
+    value v;
 };
 
 struct parse_limits {
