@@ -26,6 +26,7 @@ packages=(
     ngtcp2-client ngtcp2-server   # gtlsclient, gtlsserver (HTTP/3)
     python3
     nodejs npm
+    chromium # the browser's EventSource in the SSE interop tests (driven by playwright-core)
 )
 # Packages that count as present when a command of that name is on PATH:
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package.
