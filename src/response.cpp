@@ -76,28 +76,34 @@ net::awaitable<void> response::start(http::status s)
     throw_if(ec, "strata::response::start");
 }
 
-net::awaitable<void> response::write(std::span<const std::byte> bytes, error_code& ec)
+// Only for a write that is not a plain next piece of body: the hot path of
+// an event stream stays one call.
+net::awaitable<void> response::begin_write(error_code& ec)
 {
     if (!started_)
         co_await start(http::status::ok, ec);
-    if (ec)
-        co_return;
-    if (finished_) {
+    if (!ec && finished_)
         ec = error::stream_closed;
-        co_return;
+}
+
+net::awaitable<void> response::write(std::span<const std::byte> bytes, error_code& ec)
+{
+    ec = {};
+    if (!started_ || finished_) {
+        co_await begin_write(ec);
+        if (ec)
+            co_return;
     }
     co_await stream_->write_body(bytes, false, ec);
 }
 
 net::awaitable<void> response::write(std::span<const net::const_buffer> pieces, error_code& ec)
 {
-    if (!started_)
-        co_await start(http::status::ok, ec);
-    if (ec)
-        co_return;
-    if (finished_) {
-        ec = error::stream_closed;
-        co_return;
+    ec = {};
+    if (!started_ || finished_) {
+        co_await begin_write(ec);
+        if (ec)
+            co_return;
     }
     co_await stream_->write_body_pieces(pieces, ec);
 }

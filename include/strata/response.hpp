@@ -56,6 +56,8 @@ public:
     net::awaitable<void> finish();
 
 private:
+    net::awaitable<void> begin_write(error_code& ec);
+
     detail::server_stream* stream_;
     http::fields fields_;
     http::version version_;
