@@ -10,5 +10,6 @@ namespace strata_cli {
 int get_main(int argc, char** argv);
 int serve_main(int argc, char** argv);
 int poll_main(int argc, char** argv);
+int sse_main(int argc, char** argv);
 
 } // namespace strata_cli

@@ -26,12 +26,15 @@ struct command {
 // New subcommands (sse, ws, ...) add a row here and a .cpp file.
 constexpr command commands[] = {
     {"get", "send a request and print the response (like curl)", strata_cli::get_main},
-    {"serve", "serve files and demo routes over HTTP and HTTPS", strata_cli::serve_main},
-    {"poll", "short-poll a URL and print each change", strata_cli::poll_main},
+    {"serve", "serve files, demo routes and push demos (SSE, long polling) over HTTP/1.1, h2 and h3",
+     strata_cli::serve_main},
+    {"poll", "short-poll a URL and print each change; --long: long-poll and print each event",
+     strata_cli::poll_main},
+    {"sse", "print a Server-Sent Events stream, event by event (reconnects, resumes)", strata_cli::sse_main},
 };
 
-// The HTTP versions this build speaks; the --http2/--http3 issues extend it.
-constexpr std::string_view protocols = "http/1.1";
+// The HTTP versions this build speaks (ALPN ids).
+constexpr std::string_view protocols = "http/1.1 h2 h3";
 
 void print_usage(std::FILE* out)
 {

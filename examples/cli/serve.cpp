@@ -1,11 +1,12 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 //
-// `strata serve`: files from a directory plus the demo routes, on HTTP and
-// HTTPS, until Ctrl-C.
+// `strata serve`: files from a directory plus the demo routes and push
+// demos (SSE, long polling), on HTTP, HTTPS and HTTP/3, until Ctrl-C.
 
 #include "args.hpp"
 #include "commands.hpp"
 #include "demo_routes.hpp"
+#include "demo_topics.hpp"
 #include "dev_cert.hpp"
 
 #include <strata/server.hpp>
@@ -17,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <string>
 #include <utility>
 
 namespace strata_cli {
@@ -68,7 +70,10 @@ int serve_main(int argc, char** argv)
     if (a.has("help")) {
         print_help(usage,
                    "Serves files and demo routes: GET /hello, POST /echo, GET /scores (ETag, 304: poll it),\n"
-                   "GET /stream?n=N (N lines, one each 100 ms). Ctrl-C stops it gracefully.",
+                   "GET /stream?n=N (N lines, one each 100 ms), and push demos published every second:\n"
+                   "/ticks/events and /stocks/events (Server-Sent Events: strata sse URL),\n"
+                   "/ticks/poll and /stocks/poll (long polling: strata poll --long URL),\n"
+                   "/stocks/quote (ETag, 304: strata poll URL). Ctrl-C stops it gracefully.",
                    serve_options);
         return 0;
     }
@@ -104,11 +109,14 @@ int serve_main(int argc, char** argv)
     }
 
     net::io_context io;
+    demo_topics push{io.get_executor()}; // before the server: its routes refer to the topics
     strata::server srv{io.get_executor(), cfg};
     add_demo_routes(srv);
+    push.add_routes(srv);
     srv.fallback(strata::static_files(root));
 
     std::printf("serving %s\n", std::filesystem::absolute(root).lexically_normal().c_str());
+    std::string http_base, https_base, quic_base; // where the push demos' "try:" lines point
     // QUIC first: its port goes into the Alt-Svc of the TLS listener's responses.
     for (auto [scheme, port] :
          {std::pair{"quic", quic_port}, std::pair{"http", http_port}, std::pair{"https", https_port}}) {
@@ -122,13 +130,32 @@ int serve_main(int argc, char** argv)
                          ec.message().c_str());
             return 1;
         }
-        if (std::string_view(scheme) == "quic")
+        if (std::string_view(scheme) == "quic") {
             std::printf("listening on quic://%s:%u  (HTTP/3; try: strata get --http3 %s/hello)\n",
                         host.c_str(), ep.port(), local_url("https", host, ep.port()).c_str());
-        else
+            quic_base = local_url("https", host, ep.port());
+        } else {
             std::printf("listening on %s://%s:%u  (try: strata get %s/hello)\n", scheme, host.c_str(),
                         ep.port(), local_url(scheme, host, ep.port()).c_str());
+            (std::string_view(scheme) == "http" ? http_base : https_base) =
+                local_url(scheme, host, ep.port());
+        }
     }
+    // Plain HTTP is the shortest line to try; else TLS, which needs the certificate trusted.
+    const std::string trust = dev.certificate_file.empty() ? "" : "--cacert " + dev.certificate_file + " ";
+    const std::string try_base = !http_base.empty()    ? http_base
+                                 : !https_base.empty() ? https_base
+                                                       : quic_base;
+    const std::string try_flags = !http_base.empty() ? "" : !https_base.empty() ? trust : "--http3 " + trust;
+    if (!try_base.empty())
+        std::printf(
+            "push demos, published every second, on every listener:\n"
+            "  Server-Sent Events  /ticks/events  /stocks/events  (try: strata sse %s%s/ticks/events)\n"
+            "  long polling        /ticks/poll    /stocks/poll    (try: strata poll --long %s%s/ticks/poll)\n"
+            "  short polling       /scores        /stocks/quote   (try: strata poll %s%s/stocks/quote)\n",
+            try_flags.c_str(), try_base.c_str(), try_flags.c_str(), try_base.c_str(), try_flags.c_str(),
+            try_base.c_str());
+    push.start();
     if (!dev.certificate_file.empty())
         std::printf("development certificate: %s\n  (trust it with: strata get --cacert %s URL)\n",
                     dev.certificate_file.c_str(), dev.certificate_file.c_str());
@@ -140,6 +167,7 @@ int serve_main(int argc, char** argv)
             return;
         std::printf("shutting down (again to quit at once)\n");
         std::fflush(stdout);
+        push.stop(); // ends the event streams and held polls, which would otherwise hold the shutdown
         srv.shutdown();
         signals.async_wait([](strata::error_code e, int) {
             if (!e)

@@ -2,17 +2,20 @@
 # Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #
 # Smoke test of the strata tool: `strata serve` on free ports with a temp
-# root, then `strata get` and `strata poll` against it the way people use
-# them. Usage: smoke.sh path/to/strata
+# root, then `strata get`, `strata poll` and `strata sse` against it the way
+# people use them. Usage: smoke.sh path/to/strata
 set -euo pipefail
 
 strata=${1:?usage: smoke.sh path/to/strata}
 work=$(mktemp -d)
 pid=
+sse_pid=
 cleanup() {
-    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
+    for p in $pid $sse_pid; do
+        if kill -0 "$p" 2>/dev/null; then
+            kill -KILL "$p" 2>/dev/null || true
+        fi
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -125,7 +128,68 @@ timeout 20 "$strata" poll --count 1 --interval 200ms "$http/scores" > "$work/pol
 grep -q '"match"' "$work/poll.out" || fail "poll printed no update: $(cat "$work/poll.out")"
 grep -q 'requests' "$work/poll.err" || fail "poll printed no summary"
 
-step "graceful shutdown"
+step "sse: the tick demo over HTTP/1.1, HTTP/2 (ALPN) and HTTP/3, two events each"
+sse_ticks() { # name, expected version, then the URL and flags
+    local name=$1 version=$2
+    shift 2
+    timeout 20 "$strata" sse -v --count 2 "$@" > "$work/sse-$name.out" 2> "$work/sse-$name.err" ||
+        fail "sse $name exited $?: $(cat "$work/sse-$name.err")"
+    [[ $(grep -c '^\[tick id=[0-9]*\] [0-9]*$' "$work/sse-$name.out") == 2 ]] ||
+        fail "sse $name: want two [tick id=N] N lines: $(cat "$work/sse-$name.out")"
+    grep -q "^\* Using $version (connection 1)" "$work/sse-$name.err" ||
+        fail "sse $name: -v does not say $version: $(cat "$work/sse-$name.err")"
+    # A topic numbers its events; the counter publishes its count as data: consecutive both.
+    local ids
+    ids=$(sed -n 's/^\[tick id=\([0-9]*\)\] \1$/\1/p' "$work/sse-$name.out" | tr '\n' ' ')
+    read -r first second <<< "$ids"
+    [[ -n $second && $second == $((first + 1)) ]] || fail "sse $name: ids not consecutive: $ids"
+}
+sse_ticks h1 HTTP/1.1 --http1.1 "$http/ticks/events"
+sse_ticks h2 HTTP/2 --http2 --cacert "$cert" "$https/ticks/events"
+sse_ticks h3 HTTP/3 --http3 --cacert "$cert" "$https/ticks/events"
+[[ $("$strata" sse --count 1 "$http/ticks/events") =~ ^\[tick\]\ [0-9]+$ ]] || fail "sse without -v prints [type] data"
+
+step "sse: --last-event-id resumes right after that event"
+last=$(sed -n 's/^\[tick id=\([0-9]*\)\].*/\1/p' "$work/sse-h1.out" | head -1)
+resumed=$(timeout 20 "$strata" sse -v --count 1 --last-event-id "$last" "$http/ticks/events" 2> /dev/null)
+[[ $resumed == "[tick id=$((last + 1))] $((last + 1))" ]] || fail "resumed after $last with: $resumed"
+
+step "sse: a response that is not an event stream ends it with a message"
+rc=0
+timeout 20 "$strata" sse "$http/no-such-stream" > /dev/null 2> "$work/sse-404.err" || rc=$?
+[[ $rc == 22 ]] || fail "sse on a 404: exit $rc, want 22"
+grep -q 'answered 404' "$work/sse-404.err" || fail "sse on a 404 says: $(cat "$work/sse-404.err")"
+rc=0
+timeout 20 "$strata" sse "$http/hello" > /dev/null 2> "$work/sse-type.err" || rc=$?
+[[ $rc == 1 ]] || fail "sse on text/plain: exit $rc, want 1"
+grep -q 'not text/event-stream' "$work/sse-type.err" || fail "sse on text/plain says: $(cat "$work/sse-type.err")"
+
+step "poll --long: the tick demo over HTTP/1.1 and HTTP/3"
+timeout 20 "$strata" poll --long --count 1 "$http/ticks/poll" > "$work/long.out" 2> "$work/long.err" ||
+    fail "poll --long exited $?: $(cat "$work/long.err")"
+grep -q '^\[tick\] [0-9]*$' "$work/long.out" || fail "poll --long printed: $(cat "$work/long.out")"
+timeout 20 "$strata" poll --long -v --count 2 --http3 --cacert "$cert" "$https/stocks/poll" \
+    > "$work/long3.out" 2> "$work/long3.err" || fail "poll --long --http3 exited $?: $(cat "$work/long3.err")"
+[[ $(grep -c '^\[quote id=[0-9]*\] {"symbol":' "$work/long3.out") == 2 ]] ||
+    fail "poll --long --http3 printed: $(cat "$work/long3.out")"
+
+step "poll --interval 200ms: the stock quote changes, and unchanged polls are 304s"
+timeout 20 "$strata" poll --count 2 --interval 200ms "$http/stocks/quote" > "$work/quote.out" \
+    2> "$work/quote.err" || fail "poll /stocks/quote exited $?"
+[[ $(grep -c ' 200 "[^"]*" {"ASIO":' "$work/quote.out") == 2 ]] || fail "poll printed: $(cat "$work/quote.out")"
+grep -Eq ', [1-9][0-9]* not modified' "$work/quote.err" || fail "no 304 while polling: $(cat "$work/quote.err")"
+timeout 20 "$strata" poll --count 1 --interval 200ms --http3 --cacert "$cert" "$https/stocks/quote" \
+    > "$work/quote3.out" 2> /dev/null || fail "poll --http3 /stocks/quote exited $?"
+grep -q '{"ASIO":' "$work/quote3.out" || fail "poll --http3 printed: $(cat "$work/quote3.out")"
+
+step "graceful shutdown, with an event stream open"
+"$strata" sse "$http/ticks/events" > "$work/open-stream.out" 2>&1 &
+sse_pid=$!
+for _ in $(seq 50); do
+    grep -q '^\[tick\]' "$work/open-stream.out" && break
+    sleep 0.1
+done
+grep -q '^\[tick\]' "$work/open-stream.out" || fail "the background stream got no event"
 kill -TERM "$pid"
 for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || break
@@ -136,4 +200,9 @@ rc=0
 wait "$pid" || rc=$?
 pid=
 [[ $rc == 0 ]] || fail "strata serve exited $rc after SIGTERM"
+kill -TERM "$sse_pid"
+rc=0
+wait "$sse_pid" || rc=$?
+sse_pid=
+[[ $rc == 0 ]] || fail "strata sse exited $rc on SIGTERM"
 echo "all good"

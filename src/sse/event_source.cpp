@@ -58,6 +58,10 @@ void event_source::close()
     if (canceller_)
         canceller_->cancel();
     timer_.cancel();
+    // The stream must go back to its pool (an HTTP/2 or HTTP/3 connection
+    // stays busy while it is held); a read in progress lets go of it itself.
+    if (!reading_)
+        res_ = client_response{};
 }
 
 net::awaitable<bool> event_source::sleep(std::chrono::milliseconds d)
@@ -120,6 +124,7 @@ net::awaitable<event> event_source::next(error_code& ec)
             co_return event{};
         }
         if (state_ == ready_state::closed) {
+            res_ = client_response{};
             ec = strata::error::shutting_down;
             co_return event{};
         }
@@ -156,7 +161,9 @@ net::awaitable<event> event_source::next(error_code& ec)
         if (buffer_.empty())
             buffer_.resize(read_chunk);
         error_code rec;
+        reading_ = true;
         auto n = co_await res_.read_some(net::buffer(buffer_.data(), buffer_.size()), rec);
+        reading_ = false;
         if (state_ == ready_state::closed)
             continue;
         if (rec || n == 0) {

@@ -7,6 +7,9 @@
 #include "transports.hpp"
 
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include <thread>
 
 #include <strata/client.hpp>
 #include <strata/error.hpp>
@@ -244,6 +247,52 @@ TEST_P(Push, SseCloseEndsAPendingNextAtOnce)
         }
         EXPECT_EQ(t.waiting(), 0u);
     });
+}
+
+TEST_P(Push, SseCloseLetsTheClientRunReturn)
+{
+    // After close(), with the source object still alive, nothing of the
+    // client keeps its io_context busy (the server runs on its own thread).
+    net::io_context server_io;
+    topic t;
+    server srv{server_io.get_executor(), server_cfg()};
+    srv.route("GET", "/events", sse::handler(t, quick_sse()));
+    auto ep = srv.listen(GetParam().listen_scheme() + "://127.0.0.1:0");
+    auto guard = net::make_work_guard(server_io);
+    std::thread server_thread{[&] { server_io.run(); }};
+
+    net::io_context io;
+    client cli{io.get_executor(), client_cfg()};
+    sse::event_source es{cli, url(ep, "/events")};
+    bool finished = false;
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            for (int i = 0; i < 500 && t.waiting() == 0; ++i)
+                co_await sleep_for(5ms);
+            es.close();
+        },
+        net::detached);
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            error_code ec;
+            co_await es.next(ec);
+            EXPECT_EQ(ec, error::shutting_down);
+            cli.close_idle();
+            finished = true;
+        },
+        net::detached);
+    io.run_for(10s);
+    EXPECT_TRUE(finished);
+    EXPECT_TRUE(io.stopped()) << "the closed source still holds a connection";
+
+    net::post(server_io, [&] {
+        t.close();
+        srv.shutdown();
+    });
+    guard.reset();
+    server_thread.join();
 }
 
 // ---- Long polling --------------------------------------------------------------

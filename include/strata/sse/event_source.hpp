@@ -106,6 +106,7 @@ private:
     std::size_t connections_ = 0;
     unsigned failures_ = 0; // connection attempts in a row that did not open
     std::size_t attempts_ = 0;
+    bool reading_ = false; // a read of res_ is in progress
 };
 
 } // namespace strata::sse
