@@ -82,6 +82,11 @@ public:
     void set_body_limit(std::uint64_t bytes) noexcept { stream_->set_body_limit(bytes); }
 
     net::any_io_executor get_executor() const { return stream_->executor(); }
+    /// Calls `f` (on this request's executor) when the server starts a
+    /// graceful shutdown, so a handler holding its response open (an event
+    /// stream, a long poll) ends it rather than keep the shutdown waiting.
+    /// An empty function unregisters; it must be cleared before what it refers to goes.
+    void on_shutdown(std::function<void()> f) { stream_->on_shutdown(std::move(f)); }
 
 private:
     head head_;

@@ -69,6 +69,8 @@ public:
         net::post(executor(), [self = this->shared_from_this()] {
             if (self->idle_)
                 self->io_.close_socket();
+            else
+                self->shutting_down();
         });
     }
     void trim_if_idle_since(watchdog::clock::time_point cutoff) override

@@ -131,6 +131,12 @@ private:
             return;
         draining_ = true;
         codec_.submit_goaway(http2::error::no_error);
+        // Copied first: a hook may end its stream, which leaves the table.
+        std::vector<http2_stream<Stream>*> open;
+        for (auto& entry : streams_)
+            open.push_back(entry.second);
+        for (auto* st : open)
+            st->shutting_down();
         kick();
         if (streams_.size() == 0)
             finish_ = true;

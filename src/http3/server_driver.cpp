@@ -274,6 +274,12 @@ private:
         if (bound_)
             codec_.submit_goaway();
         kick();
+        // Copied first: a hook may end its stream, which leaves the table.
+        std::vector<http3_stream*> open;
+        for (auto& entry : streams_)
+            open.push_back(entry.second);
+        for (auto* st : open)
+            st->shutting_down();
     }
 
     void dispatch(http::event& ev);

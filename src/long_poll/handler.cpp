@@ -24,7 +24,22 @@ net::awaitable<void> answer(topic& t, request& req, response& res, const handler
         }
     }
     auto sub = t.subscribe(req.get_executor(), after);
+    // A graceful shutdown answers at once with what there is (maybe
+    // nothing): the client asks again, elsewhere.
+    bool stopping = false;
+    req.on_shutdown([&] {
+        stopping = true;
+        sub.cancel();
+    });
+    struct unhook {
+        request& r;
+        ~unhook() { r.on_shutdown(nullptr); }
+    } unhook_at_exit{req};
     auto b = co_await sub.next(cfg.hold, ec);
+    if (stopping) {
+        ec = {};
+        b = {};
+    }
     if (ec == topic_error::cursor_expired) {
         // The answer says what was dropped, and carries what is left.
         sub.restart_from_oldest();

@@ -39,6 +39,17 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
     }
     auto sub = t.subscribe(req.get_executor(), after);
     std::uint64_t asked = sub.cursor();
+    // A graceful shutdown ends the stream (the client resumes elsewhere)
+    // instead of waiting for shutdown_timeout.
+    bool stopping = false;
+    req.on_shutdown([&] {
+        stopping = true;
+        sub.cancel();
+    });
+    struct unhook {
+        request& r;
+        ~unhook() { r.on_shutdown(nullptr); }
+    } unhook_at_exit{req};
 
     res.set_header("Content-Type", "text/event-stream");
     // Every proxy and browser cache must pass the stream through as it comes.
@@ -77,8 +88,11 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
             ec = {};
             continue;
         }
-        if (ec)
-            break; // lagging (the client resumes from its Last-Event-ID), closed, cancelled
+        if (ec) {
+            if (stopping)
+                ec = {};
+            break; // lagging (the client resumes from its Last-Event-ID), closed, shutting down
+        }
         if (b.events.empty() && b.missed == 0) {
             co_await res.write(heartbeat_bytes, ec);
             if (ec)

@@ -295,6 +295,49 @@ TEST_P(Push, SseCloseLetsTheClientRunReturn)
     server_thread.join();
 }
 
+TEST_P(Push, GracefulShutdownEndsOpenStreamsAndHeldPollsAtOnce)
+{
+    net::io_context io;
+    topic t;
+    server srv{io.get_executor(), server_cfg()}; // shutdown_timeout: 30 s
+    srv.route("GET", "/events", sse::handler(t, quick_sse()));
+    srv.route("GET", "/poll", long_poll::handler(t)); // holds 30 s
+    auto ep = srv.listen(GetParam().listen_scheme() + "://127.0.0.1:0");
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor(), client_cfg()};
+        sse::event_source es{cli, url(ep, "/events")};
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                co_await wait_subscribers(t, 1);
+                t.publish("before");
+            },
+            net::detached);
+        auto ev = co_await es.next();
+        EXPECT_EQ(ev.data, "before");
+        bool poll_answered = false;
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                auto res = co_await cli.get(url(ep, "/poll?since=1"));
+                EXPECT_EQ(res.status(), 200u);
+                // Answered at the shutdown, empty, with the cursor to resume from.
+                EXPECT_EQ(co_await res.body(), "{\"next\":1,\"missed\":0,\"events\":[]}\n");
+                poll_answered = true;
+            },
+            net::detached);
+        co_await wait_subscribers(t, 2); // the stream and the held poll
+        auto started = std::chrono::steady_clock::now();
+        srv.shutdown();
+        co_await srv.async_wait_stopped(net::use_awaitable);
+        EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+        for (int i = 0; i < 100 && !poll_answered; ++i)
+            co_await sleep_for(10ms);
+        EXPECT_TRUE(poll_answered);
+        es.close();
+    });
+}
+
 // ---- Long polling --------------------------------------------------------------
 
 TEST_P(Push, LongPollAnswersAtOnceWithWhatIsAlreadyThere)

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 
 namespace strata::detail {
@@ -40,6 +41,27 @@ public:
     virtual net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) = 0;
     virtual void set_body_limit(std::uint64_t bytes) noexcept = 0;
     virtual net::any_io_executor executor() const = 0;
+
+    /// A handler that holds its response open (an event stream, a held long
+    /// poll) says how to end it early: the driver calls `f` once, on the
+    /// stream's executor, when the server starts a graceful shutdown.
+    void on_shutdown(std::function<void()> f)
+    {
+        shutdown_hook_ = std::move(f);
+        if (shutdown_begun_)
+            shutting_down();
+    }
+    /// Called by the driver when the server starts a graceful shutdown.
+    void shutting_down()
+    {
+        shutdown_begun_ = true;
+        if (auto f = std::move(shutdown_hook_))
+            f();
+    }
+
+private:
+    std::function<void()> shutdown_hook_;
+    bool shutdown_begun_ = false;
 };
 
 } // namespace strata::detail
