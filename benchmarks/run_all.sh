@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #
-# Builds strata's benchmarks (Release, build-bench/) and runs all six, each
+# Builds strata's benchmarks (Release, build-bench/) and runs them, each
 # with its peers in the same run, and prints the ratios:
 #   1. parser throughput    strata vs http-parser vs Boost.Beast (Google Benchmark)
 #   2. server throughput    strata vs Beast vs nginx under wrk (req/s and CPU per request)
@@ -10,13 +10,19 @@
 #   5. page load            100 resources over HTTP/1.1 (1, 6, 6 x 3 connections) vs HTTP/2
 #   6. HTTP/3               strata vs gtlsserver (ngtcp2) under strata_h3load and gtlsclient:
 #                           req/s, a 100 MiB download, h3 vs h2, time to first byte (0-RTT)
+#   7. SSE fan-out          one publisher, 10,000 subscribers: strata vs Node's http module vs a
+#                           C program writing each event with one write() per subscriber:
+#                           deliveries/s, CPU per delivery, latency, memory per idle subscriber
+#   8. polling cost         short polling vs long polling vs SSE: requests, bytes and latency
+#                           per update, updates every 1 s and every 50 ms (about a minute)
 #
 # usage: benchmarks/run_all.sh [--no-build] [--build-dir DIR] [--quick] [-- run.sh options]
 #   --quick   short runs (parser 0.2 s per case, wrk, h2load and strata_h3load 3 s,
-#             2,000 idle connections, 3 page loads) to check the setup
+#             2,000 idle connections, 3 page loads, 2,000 SSE subscribers, 6 s of updates)
+#             to check the setup
 # Anything after `--` goes to benchmarks/load/run.sh (see its --help); see
-# load/h2load.sh --help, strata_page_load --help and load/h3.sh --help to run
-# 4, 5 and 6 alone.
+# load/h2load.sh --help, strata_page_load --help, load/h3.sh --help,
+# load/sse_fanout.sh --help and strata_polling_cost --help to run 4 to 8 alone.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -45,7 +51,8 @@ if [ $build = 1 ]; then
     cmake -S "$root" -B "$build_dir" "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
         -DSTRATA_BUILD_BENCHMARKS=ON -DSTRATA_BUILD_TESTS=OFF -DSTRATA_BUILD_EXAMPLES=OFF -DSTRATA_INSTALL=OFF
     cmake --build "$build_dir" -j"$jobs" --target strata_parser_bench strata_bench_server \
-        strata_bench_beast_server strata_idle_memory strata_page_load strata_h3load
+        strata_bench_beast_server strata_idle_memory strata_page_load strata_h3load strata_polling_cost \
+        strata_sse_fanout_server strata_sse_load
 fi
 
 echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -87,5 +94,21 @@ echo "######## 6. HTTP/3"
 h3_args=()
 [ $quick = 1 ] && h3_args=(--duration 3 --warmup 1 --requests 20000 --download-runs 1 --ttfb-runs 5)
 "$here/load/h3.sh" --build-dir "$build_dir" "${h3_args[@]}"
+
+# (7) SSE fan-out: not pinned; the servers and the load client share the
+# CPUs as the scheduler sees fit.
+echo
+echo "######## 7. SSE fan-out"
+sse_args=()
+[ $quick = 1 ] && sse_args=(--subscribers 2000 --duration 3 --warmup 1 --syscall-secs 1 --behind-secs 6)
+"$here/load/sse_fanout.sh" --build-dir "$build_dir" "${sse_args[@]}"
+
+# (8) Polling cost: paced by its update timers, not by the CPU, so it is
+# not pinned; HTTP/2 clients follow alongside the HTTP/1.1 ones.
+echo
+echo "######## 8. polling cost: short polling, long polling, SSE"
+poll_args=(--http2)
+[ $quick = 1 ] && poll_args+=(--quick)
+"$build_dir/benchmarks/strata_polling_cost" "${poll_args[@]}"
 echo
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
