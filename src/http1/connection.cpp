@@ -1178,7 +1178,7 @@ struct connection::impl {
             V{}.swap(v);
     }
 
-    void shrink_to_fit() noexcept
+    void release_input() noexcept
     {
         if (begin_ == end_) {
             buf_.reset();
@@ -1187,6 +1187,11 @@ struct connection::impl {
         }
         fields_.clear();
         release(fields_);
+    }
+
+    void shrink_to_fit() noexcept
+    {
+        release_input();
         release(out_pending_);
         // The caller has written what poll_output returned (see the header).
         if (segs_.empty()) {
@@ -1286,6 +1291,11 @@ http::version connection::peer_version() const noexcept
 {
     return impl_->peer_version_;
 }
+void connection::release_input() noexcept
+{
+    impl_->release_input();
+}
+
 void connection::shrink_to_fit() noexcept
 {
     impl_->shrink_to_fit();

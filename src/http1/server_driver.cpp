@@ -328,6 +328,10 @@ net::awaitable<void> http1_server_connection<Stream>::write_head(unsigned status
         co_return;
     head_sent_ = true;
     co_await flush(ec);
+    // A response that goes on streaming (SSE, a long download) with the
+    // request read in full needs no read buffer until the next request.
+    if (!ec && !end_stream && status != 101 && io_.body_done_)
+        io_.codec_.release_input();
     if (!ec && status == 101) {
         // The codec hands over what it read past the request: it belongs to
         // the new protocol, which reads and writes through this same stream.

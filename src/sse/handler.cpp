@@ -17,6 +17,10 @@ namespace {
 // nothing (data is always empty between our events).
 constexpr std::string_view heartbeat_bytes = ":\n\n";
 
+// Shared buffers written as they are, up to this many at once; Asio hands
+// sendmsg 16 buffers at a time, and each chunk of HTTP/1.1 adds two.
+constexpr std::size_t gather_limit = 4;
+
 std::optional<std::uint64_t> requested_cursor(request& req, const handler_config& cfg)
 {
     if (auto id = req.header("Last-Event-ID"))
@@ -71,7 +75,7 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
 
     auto started = std::chrono::steady_clock::now();
     std::vector<net::const_buffer> pieces;
-    std::string note;
+    std::string note, catch_up;
     for (;;) {
         auto wait = cfg.heartbeat;
         if (cfg.max_duration.count() > 0) {
@@ -109,9 +113,22 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
                 co_return;
             pieces.push_back(net::buffer(note));
         }
-        // The shared, pre-encoded events go out as they are, in one write.
-        for (auto& e : b.events)
-            pieces.push_back(net::buffer(e->sse));
+        if (b.events.size() <= gather_limit) {
+            // The shared, pre-encoded events go out as they are, in one write.
+            for (auto& e : b.events)
+                pieces.push_back(net::buffer(e->sse));
+        } else {
+            // A stream that fell behind: more pieces than one sendmsg takes
+            // (Asio passes 16 at a time), so they are joined, still one write.
+            std::size_t size = 0;
+            for (auto& e : b.events)
+                size += e->sse.size();
+            catch_up.clear();
+            catch_up.reserve(size);
+            for (auto& e : b.events)
+                catch_up += e->sse;
+            pieces.push_back(net::buffer(catch_up));
+        }
         if (pieces.size() == 1)
             co_await res.write(std::string_view{static_cast<const char*>(pieces[0].data()), pieces[0].size()},
                                ec);
@@ -120,8 +137,11 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
         if (ec)
             co_return;
         asked = sub.cursor();
-        if (pieces.capacity() > 64)
-            std::vector<net::const_buffer>{}.swap(pieces); // an idle stream keeps no large array
+        // An idle stream keeps no large array.
+        if (pieces.capacity() > 2 * gather_limit)
+            std::vector<net::const_buffer>{}.swap(pieces);
+        if (!catch_up.empty())
+            std::string{}.swap(catch_up);
     }
     auto why = ec;
     co_await res.finish(ec);

@@ -167,6 +167,11 @@ public:
     /// submitted, the output storage: call it only once the buffers of the
     /// last poll_output() have been written. memory_usage() is then 0.
     void shrink_to_fit() noexcept;
+    /// Frees the input buffer and the field array when no unread bytes are
+    /// held, leaving output alone: a server streaming a long response (an
+    /// event stream) holds no read buffer meanwhile. Views of the last event
+    /// end here.
+    void release_input() noexcept;
     /// Client role: the stream id the next submit_headers() must use (1, 3, 5, ...).
     http::stream_id next_stream_id() const noexcept;
     /// Bytes of heap the codec holds now (buffers), for tests and benchmarks.
