@@ -75,6 +75,9 @@ net::awaitable<void> print_events(strata::long_poll::poller& poller, unsigned lo
                          "strata poll: %llu events were dropped by the server (older than its retention "
                          "window) before these\n",
                          static_cast<unsigned long long>(b.missed));
+        if (b.reset)
+            std::fprintf(stderr, "strata poll: the server's event log started again (it was restarted); "
+                                 "what came before cannot be counted\n");
         if (verbose)
             std::fprintf(stderr, "* request %zu: %zu events, next since=%llu\n", poller.requests(),
                          b.events.size(), static_cast<unsigned long long>(b.next));

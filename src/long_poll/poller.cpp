@@ -110,6 +110,12 @@ net::awaitable<batch> poller::next(error_code& ec)
         }
         last_error_ = {};
         backoff = cfg_.initial_backoff;
+        // A server whose cursor is behind ours started a new log (it was
+        // restarted): its ids begin again, so ours means nothing there.
+        if (cursor_ && b->next < *cursor_) {
+            cursor_.reset();
+            b->reset = true;
+        }
         // Exactly once: whatever a server sends again is not delivered again.
         if (cursor_)
             std::erase_if(b->events, [&](const event& e) { return e.id <= *cursor_; });
@@ -117,7 +123,7 @@ net::awaitable<batch> poller::next(error_code& ec)
             cursor_ = b->events.back().id;
         else if (!cursor_ || b->missed > 0)
             cursor_ = b->next; // the first answer, or a gap, sets where we are
-        if (b->events.empty() && b->missed == 0)
+        if (b->events.empty() && b->missed == 0 && !b->reset)
             continue; // the hold passed with nothing new: ask again
         b->next = *cursor_;
         co_return std::move(*b);

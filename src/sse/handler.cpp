@@ -76,6 +76,7 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
     auto started = std::chrono::steady_clock::now();
     std::vector<net::const_buffer> pieces;
     std::string note, catch_up;
+    bool gap_due = false;
     for (;;) {
         auto wait = cfg.heartbeat;
         if (cfg.max_duration.count() > 0) {
@@ -87,8 +88,11 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
         }
         auto b = co_await sub.next(wait, ec);
         if (ec == topic_error::cursor_expired) {
-            // Said, not skipped: the gap event leads the resumed stream.
+            // Said, not skipped: the gap event leads the resumed stream,
+            // also for a cursor from another life of the topic (a restarted
+            // server), where what was missed cannot be counted.
             sub.restart_from_oldest();
+            gap_due = true;
             ec = {};
             continue;
         }
@@ -97,14 +101,15 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
                 ec = {};
             break; // lagging (the client resumes from its Last-Event-ID), closed, shutting down
         }
-        if (b.events.empty() && b.missed == 0) {
+        if (b.events.empty() && b.missed == 0 && !gap_due) {
             co_await res.write(heartbeat_bytes, ec);
             if (ec)
                 co_return;
             continue;
         }
         pieces.clear();
-        if (b.missed > 0 && !cfg.gap_event_type.empty()) {
+        if ((b.missed > 0 || gap_due) && !cfg.gap_event_type.empty()) {
+            gap_due = false;
             note.clear();
             auto data =
                 "{\"after\":" + std::to_string(asked) + ",\"missed\":" + std::to_string(b.missed) + "}";

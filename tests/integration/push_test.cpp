@@ -461,6 +461,41 @@ TEST_P(Push, LongPollReportsWhatTheRetentionWindowDropped)
     });
 }
 
+TEST_P(Push, ACursorFromARestartedServerIsToldNotIgnored)
+{
+    // The client's cursor is past everything this topic ever had: the
+    // server was restarted and its ids began again.
+    net::io_context io;
+    topic t;
+    t.publish("1");
+    t.publish("2");
+    server srv{io.get_executor(), server_cfg()};
+    srv.route("GET", "/events", sse::handler(t, quick_sse()));
+    srv.route("GET", "/poll", long_poll::handler(t));
+    auto ep = srv.listen(GetParam().listen_scheme() + "://127.0.0.1:0");
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor(), client_cfg()};
+        sse::source_config sc;
+        sc.last_event_id = "500";
+        sse::event_source es{cli, url(ep, "/events"), sc};
+        auto gap = co_await es.next();
+        EXPECT_EQ(gap.type, "strata-gap");
+        EXPECT_EQ(gap.data, R"({"after":500,"missed":0})");
+        EXPECT_EQ((co_await es.next()).data, "1");
+        EXPECT_EQ((co_await es.next()).last_event_id, "2");
+        es.close();
+
+        long_poll::poller_config pc;
+        pc.since = 500;
+        long_poll::poller p{cli, url(ep, "/poll"), pc};
+        auto b = co_await p.next();
+        EXPECT_TRUE(b.reset);
+        EXPECT_EQ(b.events.size(), 2u);
+        EXPECT_EQ(p.cursor(), 2u);
+        EXPECT_EQ(p.requests(), 1u);
+    });
+}
+
 TEST_P(Push, LongPollStopAbandonsAHeldRequestAtOnce)
 {
     net::io_context io;

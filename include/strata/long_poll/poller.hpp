@@ -54,6 +54,9 @@ struct batch {
     /// Events the server no longer had (the cursor was older than its
     /// retention window): never silently skipped.
     std::uint64_t missed = 0;
+    /// The server's log started again (it was restarted, its cursor is
+    /// behind ours): ids begin anew, and what came before cannot be counted.
+    bool reset = false;
 };
 
 class poller {
@@ -63,7 +66,7 @@ public:
     poller& operator=(const poller&) = delete;
     ~poller();
 
-    /// Completes with the next batch that has events (or a gap to report);
+    /// Completes with the next batch that has events (or a gap or reset to report);
     /// void(error_code, batch). After stop(): error::shutting_down.
     template <class CompletionToken = net::use_awaitable_t<>>
     auto async_next(CompletionToken&& token = {})
