@@ -496,6 +496,61 @@ TEST_P(Push, ACursorFromARestartedServerIsToldNotIgnored)
     });
 }
 
+TEST_P(Push, MalformedOrOversizedPushInputIsRefusedNotDelivered)
+{
+    net::io_context io;
+    server srv{io.get_executor(), server_cfg()};
+    int garbage_hits = 0, long_line_hits = 0;
+    srv.route("GET", "/garbage", [&](request&, response& res) -> net::awaitable<void> {
+        ++garbage_hits;
+        co_await res.send(status::ok, R"({"next":1,"events":[{"id":"x"}]})", "application/json");
+    });
+    srv.route("GET", "/long-line", [&](request&, response& res) -> net::awaitable<void> {
+        ++long_line_hits;
+        res.set_header("Content-Type", "text/event-stream");
+        co_await res.start(status::ok);
+        co_await res.write("data: " + std::string(2048, 'x') + "\n\n");
+        co_await res.finish();
+    });
+    auto ep = srv.listen(GetParam().listen_scheme() + "://127.0.0.1:0");
+    run(io, [&]() -> net::awaitable<void> {
+        client cli{io.get_executor(), client_cfg()};
+        long_poll::poller_config pc;
+        pc.since = 0;
+        pc.initial_backoff = 5ms;
+        long_poll::poller p{cli, url(ep, "/garbage"), pc};
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                while (garbage_hits < 3)
+                    co_await sleep_for(5ms);
+                p.stop();
+            },
+            net::detached);
+        error_code ec;
+        co_await p.next(ec);
+        EXPECT_EQ(ec, error::shutting_down); // nothing was delivered from it
+        EXPECT_GE(p.errors(), 2u);
+        EXPECT_EQ(p.cursor(), 0u);
+
+        sse::source_config sc;
+        sc.parser.max_line_bytes = 1024;
+        sc.reconnect_delay = 5ms;
+        sse::event_source es{cli, url(ep, "/long-line"), sc};
+        net::co_spawn(
+            io,
+            [&]() -> net::awaitable<void> {
+                while (long_line_hits < 3)
+                    co_await sleep_for(5ms);
+                es.close();
+            },
+            net::detached);
+        co_await es.next(ec);
+        EXPECT_EQ(ec, error::shutting_down);
+        EXPECT_EQ(es.last_error(), sse::error::line_too_long);
+    });
+}
+
 TEST_P(Push, LongPollStopAbandonsAHeldRequestAtOnce)
 {
     net::io_context io;
