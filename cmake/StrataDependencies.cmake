@@ -42,3 +42,5 @@ strata_require_pkg(NGTCP2 "libngtcp2>=0.12" libngtcp2-dev)
 strata_require_pkg(NGTCP2_GNUTLS "libngtcp2_crypto_gnutls>=0.12" libngtcp2-crypto-gnutls-dev)
 strata_require_pkg(GNUTLS "gnutls>=3.7.2" libgnutls28-dev)
 strata_require_pkg(NGHTTP3 "libnghttp3>=0.8" libnghttp3-dev)
+# permessage-deflate (RFC 7692) for WebSockets.
+strata_require_pkg(ZLIB zlib zlib1g-dev)

@@ -692,6 +692,41 @@ net::awaitable<std::size_t> client_response::read_some(net::mutable_buffer out, 
     co_return co_await exchange_->read_some({static_cast<std::byte*>(out.data()), out.size()}, ec);
 }
 
+net::awaitable<void> client_response::write(std::span<const net::const_buffer> pieces, error_code& ec)
+{
+    // A local reference: a read reaching the end may let go of the connection meanwhile.
+    auto conn = exchange_ ? exchange_->conn_ : nullptr;
+    if (!conn) {
+        ec = error::stream_closed;
+        co_return;
+    }
+    co_await conn->write_tunnel(pieces, false, ec);
+}
+
+net::awaitable<void> client_response::write(std::span<const std::byte> bytes, error_code& ec)
+{
+    net::const_buffer piece{bytes.data(), bytes.size()};
+    co_await write(std::span<const net::const_buffer>{&piece, 1}, ec);
+}
+
+net::awaitable<void> client_response::close_write(error_code& ec)
+{
+    auto conn = exchange_ ? exchange_->conn_ : nullptr;
+    if (!conn) {
+        ec = error::stream_closed;
+        co_return;
+    }
+    co_await conn->write_tunnel({}, true, ec);
+}
+
+void client_response::abort() noexcept
+{
+    if (exchange_ && exchange_->conn_) {
+        exchange_->conn_->close();
+        exchange_->release();
+    }
+}
+
 net::awaitable<std::size_t> client_response::read_some(net::mutable_buffer out)
 {
     error_code ec;

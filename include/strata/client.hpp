@@ -126,6 +126,14 @@ struct client_request {
     std::chrono::milliseconds body_timeout{0};
     /// Set to make the request abandonable (see request_canceller).
     std::shared_ptr<request_canceller> canceller;
+    /// Switch this exchange to another protocol ("websocket"): on HTTP/1.1 the
+    /// request carries `Connection: Upgrade` and `Upgrade: <protocol>` and a
+    /// 101 answers it; on HTTP/2 and HTTP/3 it goes as an extended CONNECT
+    /// (RFC 8441, RFC 9220; the method becomes CONNECT) once the server's
+    /// SETTINGS allow it, else the request fails with error::unsupported, and
+    /// a 2xx answers it. Either way the response body and
+    /// client_response::write() then carry the new protocol's bytes.
+    std::string protocol;
 };
 
 namespace detail {
@@ -164,6 +172,18 @@ public:
     net::awaitable<std::string> body();
     bool body_done() const noexcept;
     const http::fields& trailers() const noexcept;
+
+    /// After a protocol switch (client_request::protocol answered with 101,
+    /// or 2xx on HTTP/2 and HTTP/3): sends bytes of the new protocol. The
+    /// pieces go out as one write on HTTP/1.1. One write at a time; a read
+    /// may run at the same time.
+    net::awaitable<void> write(std::span<const net::const_buffer> pieces, error_code& ec);
+    net::awaitable<void> write(std::span<const std::byte> bytes, error_code& ec);
+    /// Ends the sending half of a switched exchange (END_STREAM on HTTP/2
+    /// and HTTP/3; on HTTP/1.1 the TCP or TLS stream is shut down for writing).
+    net::awaitable<void> close_write(error_code& ec);
+    /// Closes the connection (HTTP/1.1) or resets the stream at once.
+    void abort() noexcept;
 
     explicit operator bool() const noexcept { return exchange_ != nullptr; }
 

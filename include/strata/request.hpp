@@ -34,6 +34,7 @@ public:
         std::uint16_t remote_port = 0;
         bool has_body = false;
         bool upgrade = false;
+        std::string protocol; ///< :protocol of an extended CONNECT (HTTP/2, HTTP/3)
     };
 
     request(head h, detail::server_stream& stream) : head_(std::move(h)), stream_(&stream) {}
@@ -67,6 +68,9 @@ public:
     /// into the new protocol's byte stream: read_some() and response::write()
     /// carry it, whatever the HTTP version underneath.
     bool is_upgrade() const noexcept { return head_.upgrade; }
+    /// The protocol an extended CONNECT asks for (":protocol", RFC 8441 and
+    /// RFC 9220); empty otherwise (on HTTP/1.1 the Upgrade field names it).
+    std::string_view protocol() const noexcept { return head_.protocol; }
     /// Whether a body follows the head (Content-Length > 0, chunked, or an h2/h3 DATA frame).
     bool has_body() const noexcept { return head_.has_body; }
     /// Reads the next piece of the body into `out`; 0 at its end.
@@ -82,6 +86,10 @@ public:
     void set_body_limit(std::uint64_t bytes) noexcept { stream_->set_body_limit(bytes); }
 
     net::any_io_executor get_executor() const { return stream_->executor(); }
+    /// Ends the exchange now: the connection is closed (HTTP/1.1) or the
+    /// stream reset (HTTP/2, HTTP/3); reads and writes in progress fail.
+    /// For protocols that ran on after an upgrade and must give up on a peer.
+    void abort() noexcept { stream_->abort_exchange(); }
     /// Calls `f` (on this request's executor) when the server starts a
     /// graceful shutdown, so a handler holding its response open (an event
     /// stream, a long poll) ends it rather than keep the shutdown waiting.

@@ -39,6 +39,10 @@ public:
     virtual bool got_response_bytes() const noexcept = 0;
     virtual http::version version() const noexcept = 0;
     virtual void close() = 0;
+    /// After a protocol switch: the new protocol's bytes, and the end of
+    /// them (`end` with no pieces closes the sending half).
+    virtual net::awaitable<void> write_tunnel(std::span<const net::const_buffer> pieces, bool end,
+                                              error_code& ec) = 0;
     /// The connection goes back to the pool: nothing of it may keep the
     /// executor busy (io_context::run() returns while only idle connections remain).
     virtual void park() = 0;

@@ -24,7 +24,9 @@
 //   submit_request(head, end_stream, ec) -> the new stream's id;
 //   attach(stream), detach(id);
 //   kick(): something was submitted to the codec, let the transport send it;
-//   ensure_reading(): something reads while a stream waits for the server.
+//   ensure_reading(): something reads while a stream waits for the server;
+//   peer_settings_known(), wait_peer_settings(stream, timeout): whether an
+//         extended CONNECT may be sent is known from the server's SETTINGS.
 
 #include "client_connection.hpp"
 #include "request_fields.hpp"
@@ -71,6 +73,8 @@ public:
         wake(); // a read or a wait for the head in progress ends now
     }
     void park() override {}
+    net::awaitable<void> write_tunnel(std::span<const net::const_buffer> pieces, bool end,
+                                      error_code& ec) override;
     bool multiplexed() const noexcept override { return true; }
     bool refused() const noexcept override { return refused_; }
 
@@ -110,6 +114,7 @@ private:
     net::awaitable<void> send_body(const client_request& req, error_code& ec);
     net::awaitable<void> read_head(response_head& out, error_code& ec);
     bool failed(error_code& ec) const;
+    bool tunnel_ = false;
 
     std::shared_ptr<Session> session_;
     const client_config& cfg_;
@@ -236,17 +241,36 @@ net::awaitable<void> multiplexed_client_stream<Session>::send(const client_reque
         if (failed(ec))
             co_return;
     }
+    tunnel_ = !req.protocol.empty();
+    if (tunnel_) {
+        // RFC 8441 §3, RFC 9220 §3: :protocol only to a server whose
+        // SETTINGS said it understands it.
+        if (!session_->peer_settings_known())
+            co_await session_->wait_peer_settings(*this, cfg_.handshake_timeout);
+        if (failed(ec))
+            co_return;
+        if (!session_->peer_settings_known()) {
+            ec = error::timeout;
+            co_return;
+        }
+        if (!session_->codec().peer_enable_connect_protocol()) {
+            ec = error::unsupported;
+            co_return;
+        }
+    }
     fields_.build(req, cfg_);
-    bool has_body = fields_.has_body();
-    bool streamed = fields_.streamed();
-    bool expect = fields_.expect_continue();
+    // A switched exchange's body is the new protocol, written later.
+    bool has_body = tunnel_ || fields_.has_body();
+    bool streamed = !tunnel_ && fields_.streamed();
+    bool expect = !tunnel_ && fields_.expect_continue();
 
     auto authority = target.authority();
     if (auto host = req.fields.get("Host"))
         authority = std::string{*host};
     auto id = session_->submit_request(
-        typename Session::request_head{
-            req.method, target.scheme, authority, target.target, {}, fields_.fields()},
+        typename Session::request_head{tunnel_ ? std::string_view{"CONNECT"} : std::string_view{req.method},
+                                       target.scheme, authority, target.target, req.protocol,
+                                       fields_.fields()},
         !has_body, ec);
     if (ec) {
         refused_ = true; // nothing was sent: another connection may take it
@@ -256,7 +280,7 @@ net::awaitable<void> multiplexed_client_stream<Session>::send(const client_reque
     session_->attach(this);
     local_ended_ = !has_body;
     auto& codec = session_->codec();
-    if (has_body && !expect && !streamed) {
+    if (has_body && !expect && !streamed && !tunnel_) {
         codec.submit_data(id_, {reinterpret_cast<const std::byte*>(req.body.data()), req.body.size()}, true,
                           ec);
         local_ended_ = true;
@@ -273,7 +297,7 @@ net::awaitable<void> multiplexed_client_stream<Session>::send(const client_reque
         while (!got_continue_ && !head_done_ && !reset_ && clock::now() < deadline)
             co_await wait(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()));
     }
-    if (has_body && (expect || streamed) && !head_done_) {
+    if (has_body && (expect || streamed) && !head_done_ && !tunnel_) {
         co_await send_body(req, ec);
         if (ec)
             co_return;
@@ -308,6 +332,31 @@ net::awaitable<void> multiplexed_client_stream<Session>::send_body(const client_
 }
 
 template <class Session>
+net::awaitable<void> multiplexed_client_stream<Session>::write_tunnel(std::span<const net::const_buffer> pieces,
+                                                                      bool end, error_code& ec)
+{
+    ec = {};
+    if (!tunnel_ || !head_done_ || head_.status / 100 != 2 || local_ended_) {
+        ec = error::unsupported;
+        co_return;
+    }
+    if (failed(ec))
+        co_return;
+    auto& codec = session_->codec();
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        bool last = end && i + 1 == pieces.size();
+        codec.submit_data(id_, {static_cast<const std::byte*>(pieces[i].data()), pieces[i].size()}, last, ec);
+        if (ec)
+            co_return;
+    }
+    if (end && pieces.empty())
+        codec.submit_data(id_, {}, true, ec);
+    local_ended_ = end;
+    if (!ec)
+        co_await drain_output(ec);
+}
+
+template <class Session>
 net::awaitable<void> multiplexed_client_stream<Session>::drain_output(error_code& ec)
 {
     session_->kick();
@@ -315,7 +364,7 @@ net::awaitable<void> multiplexed_client_stream<Session>::drain_output(error_code
         if (failed(ec))
             co_return;
         waiting_write_ = true;
-        bool in_time = co_await wait(response_timeout_);
+        bool in_time = co_await wait_write(response_timeout_);
         waiting_write_ = false;
         if (!in_time) {
             ec = error::timeout;

@@ -69,6 +69,12 @@ public:
     net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
     void set_body_limit(std::uint64_t bytes) noexcept override { body_limit_ = bytes; }
     net::any_io_executor executor() const override { return conn_->executor(); }
+    void abort_exchange() noexcept override
+    {
+        if (!reset_ && !done_)
+            give_up();
+        wake(); // a read in progress ends now
+    }
 
     // Written by the connection's reader.
     bool too_large_ = false;
@@ -250,7 +256,7 @@ net::awaitable<void> multiplexed_server_stream<Connection>::drain_output(error_c
         if (!usable(ec))
             co_return;
         waiting_write_ = true;
-        bool in_time = co_await wait(conn_->config().write_timeout);
+        bool in_time = co_await wait_write(conn_->config().write_timeout);
         waiting_write_ = false;
         if (!in_time) {
             // The peer keeps its window shut (HTTP/2) or stops acknowledging

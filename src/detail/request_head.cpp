@@ -23,6 +23,7 @@ request::head make_request_head(const http::headers& h, std::string_view default
     head.remote_port = remote_port;
     head.has_body = !h.end_stream;
     head.upgrade = h.upgrade;
+    head.protocol.assign(h.protocol);
     return head;
 }
 

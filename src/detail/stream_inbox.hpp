@@ -27,7 +27,7 @@ class stream_inbox {
 public:
     using clock = std::chrono::steady_clock;
 
-    explicit stream_inbox(const net::any_io_executor& ex) : timer_(ex) {}
+    explicit stream_inbox(const net::any_io_executor& ex) : timer_(ex), write_timer_(ex) {}
 
     /// The reader delivered body bytes.
     void append(std::span<const std::byte> bytes) { body_.insert(body_.end(), bytes.begin(), bytes.end()); }
@@ -55,8 +55,12 @@ public:
         return n;
     }
 
-    /// Wakes a wait() so its caller re-checks its condition.
-    void wake() { timer_.cancel(); }
+    /// Wakes wait() and wait_write() so their callers re-check their conditions.
+    void wake()
+    {
+        timer_.cancel();
+        write_timer_.cancel();
+    }
     /// Waits for a wake() or `timeout`; false when the deadline passed.
     net::awaitable<bool> wait(std::chrono::milliseconds timeout)
     {
@@ -64,6 +68,17 @@ public:
         timer_.expires_at(deadline);
         error_code ignored;
         co_await timer_.async_wait(net::redirect_error(net::use_awaitable, ignored));
+        co_return clock::now() < deadline;
+    }
+    /// The same for a writer waiting for room. A timer of its own: a full
+    /// duplex stream (an upgraded one) has a reader waiting at the same
+    /// time, and re-arming one shared timer would cancel the other's wait.
+    net::awaitable<bool> wait_write(std::chrono::milliseconds timeout)
+    {
+        auto deadline = clock::now() + timeout;
+        write_timer_.expires_at(deadline);
+        error_code ignored;
+        co_await write_timer_.async_wait(net::redirect_error(net::use_awaitable, ignored));
         co_return clock::now() < deadline;
     }
 
@@ -74,6 +89,7 @@ public:
 
 private:
     net::steady_timer timer_;
+    net::steady_timer write_timer_;
     std::vector<std::byte> body_;
     std::size_t offset_ = 0;
 };

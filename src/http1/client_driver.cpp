@@ -54,6 +54,8 @@ public:
         io_.close_socket();
         io_.dog_.stop();
     }
+    net::awaitable<void> write_tunnel(std::span<const net::const_buffer> pieces, bool end,
+                                      error_code& ec) override;
 
 private:
     net::awaitable<void> flush(error_code& ec) { return io_.flush(response_timeout_, ec); }
@@ -104,6 +106,12 @@ net::awaitable<void> http1_client_connection<Stream>::send(const client_request&
     bool expect = req.expect_continue && has_body;
     if (expect)
         out_fields_.push_back({"Expect", "100-continue"});
+    if (!req.protocol.empty()) {
+        if (!req.fields.contains("Connection"))
+            out_fields_.push_back({"Connection", "Upgrade"});
+        if (!req.fields.contains("Upgrade"))
+            out_fields_.push_back({"Upgrade", req.protocol});
+    }
 
     io_.codec_.submit_headers(stream_, http1::request_head{req.method, target.target, out_fields_}, !has_body,
                               ec);
@@ -130,6 +138,44 @@ net::awaitable<void> http1_client_connection<Stream>::send(const client_request&
             co_return;
     }
     co_await read_head(out, ec);
+    if (!ec && out.status == 101) {
+        // The codec hands over what it read past the 101: the first bytes of
+        // the new protocol, which from now on reads and writes the stream itself.
+        auto ev = io_.codec_.poll_event();
+        auto* up = ev ? std::get_if<http::upgrade>(&*ev) : nullptr;
+        io_.begin_raw(up ? up->trailing : std::span<const std::byte>{});
+    }
+}
+
+template <class Stream>
+net::awaitable<void> http1_client_connection<Stream>::write_tunnel(std::span<const net::const_buffer> pieces,
+                                                                   bool end, error_code& ec)
+{
+    ec = {};
+    if (!io_.raw()) {
+        ec = error::unsupported;
+        co_return;
+    }
+    if (!pieces.empty()) {
+        // Its own deadline: the read side may be waiting on the shared one.
+        net::steady_timer deadline{io_.stream_.get_executor(), response_timeout_};
+        deadline.async_wait([this, self = this->shared_from_this()](error_code e) {
+            if (!e)
+                io_.close_socket();
+        });
+        co_await net::async_write(io_.stream_, pieces, net::redirect_error(net::use_awaitable, ec));
+        deadline.cancel();
+        if (ec)
+            io_.broken_ = true;
+    }
+    if (!ec && end) {
+        if constexpr (io_type::is_tls) {
+            // TLS has no half-close that leaves reading possible: the
+            // connection ends with the exchange instead.
+        } else {
+            io_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+        }
+    }
 }
 
 // Waits up to a second for 100 Continue. Returns true when the server sent

@@ -62,6 +62,11 @@ public:
     net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) override;
     void set_body_limit(std::uint64_t bytes) noexcept override { io_.codec_.set_body_limit(bytes); }
     net::any_io_executor executor() const override { return executor_; }
+    void abort_exchange() noexcept override
+    {
+        io_.broken_ = true;
+        io_.close_socket();
+    }
 
     // server_connection
     void request_shutdown() override
@@ -364,10 +369,7 @@ http1_server_connection<Stream>::write_body_pieces(std::span<const net::const_bu
 {
     ec = {};
     if (io_.raw()) {
-        for (auto& p : pieces)
-            if (!ec && p.size() > 0)
-                co_await io_.write_raw({static_cast<const std::byte*>(p.data()), p.size()},
-                                       state_->cfg.write_timeout, ec);
+        co_await io_.write_raw(pieces, state_->cfg.write_timeout, ec);
         co_return;
     }
     if (head_request_)

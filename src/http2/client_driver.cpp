@@ -119,6 +119,22 @@ public:
         if (on_stream_closed)
             on_stream_closed();
     }
+    /// The server's SETTINGS arrived (an extended CONNECT needs to know
+    /// whether it allows one, RFC 8441 §3).
+    bool peer_settings_known() const noexcept { return settings_received_; }
+    net::awaitable<void> wait_peer_settings(http2_client_stream<Stream>& st, std::chrono::milliseconds timeout)
+    {
+        auto deadline = clock::now() + timeout;
+        settings_waiters_.push_back(&st);
+        while (!settings_received_ && !dead_) {
+            ensure_reading();
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+            if (left.count() <= 0)
+                break;
+            co_await st.wait(left);
+        }
+        std::erase(settings_waiters_, &st);
+    }
     /// A stream's deadline: the connection's silence deadline covers the longest.
     void note_deadline(std::chrono::milliseconds d) noexcept
     {
@@ -149,6 +165,8 @@ private:
     void close_socket() { close_socket_of(stream_); }
     bool waiting_for_server() const
     {
+        if (!settings_waiters_.empty())
+            return true;
         for (auto& [_, st] : streams_)
             if (!st->reset_ && (!st->head_done_ || !st->body_end_))
                 return true;
@@ -159,6 +177,8 @@ private:
         dead_ = true;
         for (auto& [_, st] : streams_)
             st->fail(ec);
+        for (auto* st : settings_waiters_)
+            st->wake();
         // Requests waiting for this connection (its SETTINGS, a free
         // stream) must look elsewhere now.
         if (on_capacity)
@@ -177,6 +197,7 @@ private:
     watchdog write_dog_;
     net::steady_timer writer_wake_;
     std::unordered_map<http::stream_id, http2_client_stream<Stream>*> streams_;
+    std::vector<http2_client_stream<Stream>*> settings_waiters_;
     bool reading_ = false;
     bool writing_ = false;
     bool dead_ = false;
@@ -197,6 +218,8 @@ void http2_session<Stream>::dispatch(http::event& ev)
         return;
     if (std::holds_alternative<http::settings>(ev)) {
         settings_received_ = true;
+        for (auto* st : settings_waiters_)
+            st->wake();
         if (on_capacity)
             on_capacity(); // requests waiting for the limit may go now
     } else if (auto* g = std::get_if<http::goaway>(&ev)) {

@@ -226,11 +226,6 @@ public:
         codec_.handle_stream_reset(s, code);
         pump();
     }
-    void on_stop_sending(q::stream_id s, std::uint64_t code) override
-    {
-        codec_.handle_stop_sending(s, code);
-        pump();
-    }
     void on_stream_close(q::stream_id s, std::uint64_t code) override
     {
         codec_.handle_stream_close(s, code);
@@ -359,6 +354,22 @@ public:
         co_return handshake_done_;
     }
 
+    /// The server's SETTINGS arrived (an extended CONNECT needs to know
+    /// whether it allows one, RFC 9220 §3).
+    bool peer_settings_known() const noexcept { return codec_.peer_settings_received(); }
+    net::awaitable<void> wait_peer_settings(http3_client_stream& st, std::chrono::milliseconds timeout)
+    {
+        auto deadline = clock::now() + timeout;
+        settings_waiters_.push_back(&st);
+        while (!codec_.peer_settings_received() && !dead_) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+            if (left.count() <= 0)
+                break;
+            co_await st.wait(left);
+        }
+        std::erase(settings_waiters_, &st);
+    }
+
 private:
     http3_client_stream* find(http::stream_id id)
     {
@@ -376,6 +387,8 @@ private:
     {
         handshake_wait_.cancel();
         for (auto* st : awaiting_handshake_)
+            st->wake();
+        for (auto* st : settings_waiters_)
             st->wake();
         for (auto& [_, st] : streams_)
             st->fail(close_error_);
@@ -400,6 +413,7 @@ private:
     std::unordered_map<http::stream_id, http3_client_stream*> streams_;
     // Streams whose request is not safe to send early, waiting for the handshake.
     std::vector<http3_client_stream*> awaiting_handshake_;
+    std::vector<http3_client_stream*> settings_waiters_;
     error_code close_error_;
     bool handshake_done_ = false;
     bool early_ok_ = false;
@@ -426,6 +440,8 @@ void http3_session::dispatch(http::event& ev)
         if (on_capacity)
             on_capacity();
     } else if (std::holds_alternative<http::settings>(ev)) {
+        for (auto* st : settings_waiters_)
+            st->wake();
         if (on_capacity)
             on_capacity();
     }

@@ -117,15 +117,6 @@ public:
         codec_.handle_stream_reset(s, code);
         pump();
     }
-    void on_stop_sending(q::stream_id s, std::uint64_t code) override
-    {
-        codec_.handle_stop_sending(s, code);
-        if (auto* st = find(s)) {
-            st->reset_ = true;
-            st->wake();
-        }
-        pump();
-    }
     void on_stream_close(q::stream_id s, std::uint64_t code) override
     {
         codec_.handle_stream_close(s, code);

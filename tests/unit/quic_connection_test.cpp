@@ -51,7 +51,6 @@ public:
             conn->extend_credit(s, b.size());
     }
     void on_stream_reset(stream_id, std::uint64_t) override {}
-    void on_stop_sending(stream_id, std::uint64_t) override {}
     void on_stream_close(stream_id, std::uint64_t) override {}
     void on_acked(stream_id, std::uint64_t) override {}
     void on_stream_writable(stream_id) override {}

@@ -41,6 +41,10 @@ public:
     virtual net::awaitable<void> write_trailers(const http::fields& trailers, error_code& ec) = 0;
     virtual void set_body_limit(std::uint64_t bytes) noexcept = 0;
     virtual net::any_io_executor executor() const = 0;
+    /// Ends the exchange at once, from outside the handler's own calls: the
+    /// connection is closed (HTTP/1.1) or the stream reset (HTTP/2, HTTP/3).
+    /// Operations in progress on it complete with an error.
+    virtual void abort_exchange() noexcept = 0;
 
     /// A handler that holds its response open (an event stream, a held long
     /// poll) says how to end it early: the driver calls `f` once, on the

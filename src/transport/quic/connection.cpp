@@ -216,13 +216,6 @@ struct connection::impl {
             self.app->on_stream_reset(s, code);
         return 0;
     }
-    static int on_stop_sending(ngtcp2_conn*, int64_t s, uint64_t code, void* ud, void*)
-    {
-        auto& self = of(ud);
-        if (self.app)
-            self.app->on_stop_sending(s, code);
-        return 0;
-    }
     static int on_extend_max_stream_data(ngtcp2_conn*, int64_t s, uint64_t, void* ud, void*)
     {
         auto& self = of(ud);
@@ -327,7 +320,12 @@ struct connection::impl {
         cb.acked_stream_data_offset = on_acked;
         cb.stream_close = on_stream_close;
         cb.stream_reset = on_stream_reset;
-        cb.stream_stop_sending = on_stop_sending;
+        // No stream_stop_sending: ngtcp2 calls it when *we* stop reading a
+        // stream, not when the peer sends STOP_SENDING (ngtcp2 answers that
+        // itself with RESET_STREAM; a later write finds the stream shut:
+        // on_write_shutdown). Taking ours for the peer's made the HTTP/3
+        // codec reset a response it had just completed, after the RFC 9114
+        // §4.1.1 STOP_SENDING(H3_NO_ERROR), so its last bytes could be lost.
         cb.extend_max_stream_data = on_extend_max_stream_data;
         cb.extend_max_local_streams_bidi = on_extend_max_local_streams;
         cb.rand = on_rand;

@@ -50,7 +50,6 @@ public:
     /// `early`: the bytes came in 0-RTT packets (replayable, RFC 9001 §9.2).
     virtual void on_stream_data(stream_id s, std::span<const std::byte> bytes, bool fin, bool early) = 0;
     virtual void on_stream_reset(stream_id s, std::uint64_t code) = 0;
-    virtual void on_stop_sending(stream_id s, std::uint64_t code) = 0;
     virtual void on_stream_close(stream_id s, std::uint64_t code) = 0;
     virtual void on_acked(stream_id s, std::uint64_t bytes) = 0;
     /// The peer raised the stream's flow-control limit.
