@@ -332,8 +332,9 @@ net::awaitable<void> multiplexed_client_stream<Session>::send_body(const client_
 }
 
 template <class Session>
-net::awaitable<void> multiplexed_client_stream<Session>::write_tunnel(std::span<const net::const_buffer> pieces,
-                                                                      bool end, error_code& ec)
+net::awaitable<void>
+multiplexed_client_stream<Session>::write_tunnel(std::span<const net::const_buffer> pieces, bool end,
+                                                 error_code& ec)
 {
     ec = {};
     if (!tunnel_ || !head_done_ || head_.status / 100 != 2 || local_ended_) {

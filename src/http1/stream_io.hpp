@@ -149,8 +149,8 @@ public:
         co_await write_raw(std::span<const net::const_buffer>{&piece, 1}, timeout, ec);
     }
     /// The pieces go out in one gathered write.
-    net::awaitable<void> write_raw(std::span<const net::const_buffer> pieces, std::chrono::milliseconds timeout,
-                                   error_code& ec)
+    net::awaitable<void> write_raw(std::span<const net::const_buffer> pieces,
+                                   std::chrono::milliseconds timeout, error_code& ec)
     {
         dog_.expires_after(timeout);
         co_await net::async_write(stream_, pieces, net::redirect_error(net::use_awaitable, ec));

@@ -122,7 +122,8 @@ public:
     /// The server's SETTINGS arrived (an extended CONNECT needs to know
     /// whether it allows one, RFC 8441 §3).
     bool peer_settings_known() const noexcept { return settings_received_; }
-    net::awaitable<void> wait_peer_settings(http2_client_stream<Stream>& st, std::chrono::milliseconds timeout)
+    net::awaitable<void> wait_peer_settings(http2_client_stream<Stream>& st,
+                                            std::chrono::milliseconds timeout)
     {
         auto deadline = clock::now() + timeout;
         settings_waiters_.push_back(&st);

@@ -84,10 +84,9 @@ net::awaitable<void> refuse(response& res, http::status s, std::string_view why)
     co_await res.send(s, why, "text/plain; charset=utf-8", ignored);
 }
 
-std::shared_ptr<detail::stream_state> make_state(net::any_io_executor ex, std::unique_ptr<detail::transport> t,
-                                                 role r, const stream_config& cfg,
-                                                 std::optional<deflate_params> params, http::version v,
-                                                 std::string subprotocol)
+std::shared_ptr<detail::stream_state>
+make_state(net::any_io_executor ex, std::unique_ptr<detail::transport> t, role r, const stream_config& cfg,
+           std::optional<deflate_params> params, http::version v, std::string subprotocol)
 {
     auto st = std::make_shared<detail::stream_state>(std::move(ex), std::move(t), r, cfg, params);
     st->version = v;
@@ -172,8 +171,8 @@ net::awaitable<stream> accept(request& req, response& res, const accept_config& 
     co_await res.start(http::status::switching_protocols, ec);
     if (ec)
         co_return stream{};
-    co_return stream{make_state(req.get_executor(), std::make_unique<server_transport>(req, res), role::server,
-                                cfg, params, req.version(), std::move(subprotocol))};
+    co_return stream{make_state(req.get_executor(), std::make_unique<server_transport>(req, res),
+                                role::server, cfg, params, req.version(), std::move(subprotocol))};
 }
 
 net::awaitable<stream> accept(request& req, response& res, const accept_config& cfg)

@@ -499,7 +499,8 @@ net::awaitable<std::pair<error_code, message>> stream::read_for_token()
     co_return std::pair{ec, std::move(m)};
 }
 
-net::awaitable<std::pair<error_code, std::size_t>> stream::write_for_token(message_type type, std::string data)
+net::awaitable<std::pair<error_code, std::size_t>> stream::write_for_token(message_type type,
+                                                                           std::string data)
 {
     error_code ec;
     co_await write(type, {reinterpret_cast<const std::byte*>(data.data()), data.size()}, ec);

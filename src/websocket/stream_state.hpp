@@ -83,7 +83,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     bool ping_flushing = false;
     std::size_t queued_total = 0;
     std::size_t flushed_total = 0;
-    error_code broken; ///< sticky: the transport failed to write
+    error_code broken;          ///< sticky: the transport failed to write
     net::steady_timer write_cv; ///< cancelled whenever a writer, a closer or a read's end may go on
 
     net::steady_timer ping_timer;

@@ -562,8 +562,9 @@ TEST(WebsocketWire, AnUnmaskedClientFrameGetsClose1002)
     });
     auto ep = srv.listen("http://127.0.0.1:0");
     run(io, [&]() -> net::awaitable<void> {
-        std::string hello = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        std::string hello =
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
         hello += std::string("\x81\x02hi", 4); // unmasked, from a client
         auto out = co_await test::raw_exchange(ep, hello);
         EXPECT_NE(out.find("HTTP/1.1 101"), std::string::npos) << out;

@@ -5,8 +5,8 @@
 // extended CONNECT on HTTP/2 (RFC 8441) or HTTP/3 (RFC 9220). The codec
 // (websocket::connection) does the framing; this object does the I/O.
 
-#include <strata/config.hpp>
 #include <strata/client.hpp>
+#include <strata/config.hpp>
 #include <strata/detail/async_adapt.hpp>
 #include <strata/http/fields.hpp>
 #include <strata/http/version.hpp>
@@ -155,7 +155,8 @@ public:
     auto async_write(message_type type, std::string data, CompletionToken&& token = {})
     {
         return strata::detail::async_with_ec<std::size_t>(
-            get_executor(), [this, type, d = std::move(data)]() mutable { return write_for_token(type, std::move(d)); },
+            get_executor(),
+            [this, type, d = std::move(data)]() mutable { return write_for_token(type, std::move(d)); },
             std::forward<CompletionToken>(token));
     }
 
