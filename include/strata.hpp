@@ -16,3 +16,4 @@
 #include <strata/sse/handler.hpp>
 #include <strata/topic.hpp>
 #include <strata/url.hpp>
+#include <strata/websocket.hpp>
