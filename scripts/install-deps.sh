@@ -19,14 +19,15 @@ packages=(
     libboost-dev libssl-dev zlib1g-dev libnghttp2-dev
     libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libnghttp3-dev
     # tests and benchmarks
-    libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev
+    libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev libwebsocketpp-dev
     # peers and tools the tests and the demo drive
     openssl curl wrk nginx-light ca-certificates
     nghttp2-client nghttp2-server # nghttp, h2load, nghttpd
     ngtcp2-client ngtcp2-server   # gtlsclient, gtlsserver (HTTP/3)
     python3
+    python3-websockets # the WebSocket interop tests' Python peer
     nodejs npm
-    chromium # the browser's EventSource in the SSE interop tests (driven by playwright-core)
+    chromium # the browser's EventSource and WebSocket in the interop tests (driven by playwright-core)
 )
 # Packages that count as present when a command of that name is on PATH:
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm package.
