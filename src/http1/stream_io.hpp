@@ -168,7 +168,13 @@ public:
         if (body_done_ || out.empty())
             co_return 0;
         if (raw_ && pending_.empty()) {
-            // After an upgrade the codec is done: read the socket directly.
+            // After an upgrade the codec is done: read the socket directly,
+            // and give back the codec's buffers once what it read past the
+            // 101 has been handed over (16 KiB per upgraded connection).
+            if (!codec_released_) {
+                codec_.shrink_to_fit();
+                codec_released_ = true;
+            }
             dog_.expires_after(timeout);
             auto n = co_await stream_.async_read_some(net::buffer(out.data(), out.size()),
                                                       net::redirect_error(net::use_awaitable, ec));
@@ -229,6 +235,7 @@ private:
     std::span<const std::byte> pending_; // bytes of the last data event not yet copied out
     bool pending_end_ = false;
     bool raw_ = false;
+    bool codec_released_ = false;
 };
 
 } // namespace strata::detail

@@ -34,6 +34,12 @@ std::string ws_param_name(const ::testing::TestParamInfo<ws_param>& info)
     return test::transport_name({info.param.transport, info.index}) + (info.param.deflate ? "_deflate" : "");
 }
 
+// The name already says it all; this keeps gtest from dumping the bytes.
+void PrintTo(const ws_param& p, std::ostream* os)
+{
+    *os << ws_param_name({p, 0});
+}
+
 std::span<const std::byte> bytes_of(std::string_view s)
 {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
