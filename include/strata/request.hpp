@@ -76,6 +76,10 @@ public:
     /// Reads the next piece of the body into `out`; 0 at its end.
     net::awaitable<std::size_t> read_some(net::mutable_buffer out, error_code& ec);
     net::awaitable<std::size_t> read_some(net::mutable_buffer out);
+    /// Completes when read_some() would not wait (at once where the transport
+    /// cannot tell): a protocol reading after an upgrade waits here without a
+    /// buffer while its peer is quiet.
+    net::awaitable<void> wait_readable(error_code& ec) { return stream_->wait_readable(ec); }
     /// Reads the whole body, at most `limit` bytes (413 Content Too Large is sent
     /// by the codec when the peer goes past the connection's limit).
     net::awaitable<std::string> read_body(std::size_t limit, error_code& ec);

@@ -58,6 +58,7 @@ public:
     ~multiplexed_server_stream() override { conn_->forget(id_, this); }
 
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
+    net::awaitable<void> wait_readable(error_code& ec) override;
     const http::fields& request_trailers() const noexcept override { return trailers_; }
     net::awaitable<void> write_head(unsigned status, const http::fields& fields,
                                     std::span<const std::byte> body, bool end_stream,
@@ -244,6 +245,22 @@ net::awaitable<std::size_t> multiplexed_server_stream<Connection>::read_body(std
             ec = error::timeout;
             give_up();
             co_return 0;
+        }
+    }
+}
+
+template <class Connection>
+net::awaitable<void> multiplexed_server_stream<Connection>::wait_readable(error_code& ec)
+{
+    ec = {};
+    while (unread() == 0 && !body_end_ && !too_large_) {
+        if (!usable(ec))
+            co_return;
+        auto timeout = upgrade_ && head_sent_ ? conn_->config().idle_timeout : conn_->config().body_timeout;
+        if (!co_await wait(timeout)) {
+            ec = error::timeout;
+            give_up();
+            co_return;
         }
     }
 }

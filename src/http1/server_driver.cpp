@@ -51,6 +51,7 @@ public:
 
     // server_stream
     net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) override;
+    net::awaitable<void> wait_readable(error_code& ec) override;
     const http::fields& request_trailers() const noexcept override { return io_.trailers_; }
     net::awaitable<void> write_head(unsigned status, const http::fields& fields,
                                     std::span<const std::byte> body, bool end_stream,
@@ -300,6 +301,21 @@ net::awaitable<std::size_t> http1_server_connection<Stream>::read_body(std::span
     // keep-alive deadline, not the body deadline, bounds a silent peer.
     auto timeout = io_.raw() ? state_->cfg.idle_timeout : state_->cfg.body_timeout;
     co_return co_await io_.read_body(out, timeout, state_->cfg.write_timeout, ec);
+}
+
+template <class Stream>
+net::awaitable<void> http1_server_connection<Stream>::wait_readable(error_code& ec)
+{
+    ec = {};
+    if constexpr (!is_tls) {
+        if (io_.raw() && !io_.body_done_ && !io_.has_pending()) {
+            io_.dog_.expires_after(state_->cfg.idle_timeout);
+            co_await io_.socket().async_wait(net::ip::tcp::socket::wait_read,
+                                             net::redirect_error(net::use_awaitable, ec));
+            io_.dog_.clear();
+            ec = io_.timeout_or(ec);
+        }
+    }
 }
 
 template <class Stream>

@@ -141,6 +141,8 @@ public:
         pending_end_ = false;
     }
     bool raw() const noexcept { return raw_; }
+    /// Body bytes already read and not yet handed out.
+    bool has_pending() const noexcept { return !pending_.empty(); }
 
     net::awaitable<void> write_raw(std::span<const std::byte> bytes, std::chrono::milliseconds timeout,
                                    error_code& ec)

@@ -432,6 +432,10 @@ struct connection::impl {
             const auto r = deflate->inflate(in.subspan(pos, avail), ends_message, inflate_buf,
                                             cfg.max_message_bytes, zec);
             if (zec) {
+                // Report the first fault in the stream: text that went bad
+                // before the data did, whatever size the reads were.
+                if (text && !utf8.feed({inflate_buf.data(), r.produced}))
+                    return fail(websocket::error::invalid_utf8, pos);
                 if (zec.category() == websocket_category())
                     return fail(static_cast<websocket::error>(zec.value()), pos);
                 failed = true; // out of memory: no protocol error to report

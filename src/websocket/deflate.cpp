@@ -599,12 +599,7 @@ deflate_codec::inflate_result deflate_codec::inflate(std::span<const std::byte> 
         if (rc != Z_OK) {
             ec = rc == Z_MEM_ERROR ? make_error_code(boost::system::errc::not_enough_memory)
                                    : make_error_code(error::inflate_failed);
-            m.end_inflate();
-            m.tail_fed = 0;
-            m.total_out = 0;
-            m.stream_end = false;
-            r.produced = out_size - m.inf.avail_out;
-            return r;
+            break;
         }
         if (m.inf.avail_out == 0)
             break;
@@ -616,8 +611,14 @@ deflate_codec::inflate_result deflate_codec::inflate(std::span<const std::byte> 
     }
     r.produced = out_size - m.inf.avail_out;
     m.total_out += r.produced;
+    // Past the limit before any bad data: that fault comes first in the
+    // stream, so it is the one reported, whatever the read sizes were.
     if (m.total_out > limit) {
+        // What fits under the limit is still the message's; the rest is not.
+        r.produced -= m.total_out - limit;
         ec = error::inflated_too_big;
+    }
+    if (ec) {
         m.end_inflate();
         m.tail_fed = 0;
         m.total_out = 0;

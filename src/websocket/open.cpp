@@ -39,6 +39,7 @@ public:
     {
         co_return co_await req_.read_some(net::buffer(out.data(), out.size()), ec);
     }
+    net::awaitable<void> wait_readable(error_code& ec) override { co_await req_.wait_readable(ec); }
     net::awaitable<void> write(std::span<const net::const_buffer> pieces, error_code& ec) override
     {
         co_await res_.write(pieces, ec);
@@ -91,7 +92,6 @@ make_state(net::any_io_executor ex, std::unique_ptr<detail::transport> t, role r
     auto st = std::make_shared<detail::stream_state>(std::move(ex), std::move(t), r, cfg, params);
     st->version = v;
     st->subprotocol = std::move(subprotocol);
-    st->rbuf.resize(std::max<std::size_t>(cfg.read_buffer_bytes, 256));
     st->start_keepalive();
     return st;
 }

@@ -28,6 +28,8 @@ namespace {
 constexpr std::size_t min_read_buffer = 256;
 /// The buffer grows only when the codec needs more contiguous bytes than it holds.
 constexpr std::size_t max_read_buffer = 64 * 1024;
+/// Reads closer together than this keep the read buffer between them.
+constexpr std::chrono::milliseconds busy_gap{50};
 
 } // namespace
 
@@ -215,6 +217,22 @@ net::awaitable<bool> stream_state::next_piece(error_code& ec)
         // The codec needs more bytes.
         if (rbegin == rend) {
             rbegin = rend = 0;
+            if (!busy) {
+                // A quiet peer: wait without a buffer, so an idle WebSocket
+                // holds none (thousands of them wait at once).
+                std::vector<std::byte>().swap(rbuf);
+                error_code wec;
+                co_await io->wait_readable(wec);
+                if (wec) {
+                    read_failed = wec;
+                    close_code_received = 1006;
+                    ec = read_failed;
+                    write_cv.cancel();
+                    co_return false;
+                }
+            }
+            if (rbuf.empty())
+                rbuf.resize(std::max(min_read_buffer, cfg.read_buffer_bytes));
         } else if (rbegin > 0) {
             std::memmove(rbuf.data(), rbuf.data() + rbegin, rend - rbegin);
             rend -= rbegin;
@@ -230,7 +248,9 @@ net::awaitable<bool> stream_state::next_piece(error_code& ec)
         }
         error_code rec;
         auto n = co_await io->read_some({rbuf.data() + rend, rbuf.size() - rend}, rec);
-        last_rx = clock::now();
+        auto now = clock::now();
+        busy = now - last_rx < busy_gap;
+        last_rx = now;
         if (rec || n == 0) {
             // The peer went away without a close frame: 1006 (RFC 6455 §7.1.5).
             read_failed = rec ? rec : error_code{net::error::eof};

@@ -25,6 +25,12 @@ public:
     virtual ~transport() = default;
     /// 0 with no error: the peer ended its side.
     virtual net::awaitable<std::size_t> read_some(std::span<std::byte> out, error_code& ec) = 0;
+    /// Completes when read_some would not wait (at once where that cannot be told).
+    virtual net::awaitable<void> wait_readable(error_code& ec)
+    {
+        ec = {};
+        co_return;
+    }
     virtual net::awaitable<void> write(std::span<const net::const_buffer> pieces, error_code& ec) = 0;
     /// Ends our sending side after the close handshake.
     virtual net::awaitable<void> finish(error_code& ec) = 0;
@@ -77,6 +83,9 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     std::uint16_t close_code_received = 1006;
     std::string close_reason_received;
     clock::time_point last_rx;
+    /// Whether the peer's last two reads came close together: a busy
+    /// connection keeps its read buffer, a quiet one waits without it.
+    bool busy = false;
 
     // Writing.
     bool writing = false;

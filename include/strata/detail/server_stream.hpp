@@ -26,6 +26,14 @@ public:
     /// Copies request body bytes into `out`; 0 with no error at the end of the body.
     /// Sends `100 Continue` first when the client asked for it.
     virtual net::awaitable<std::size_t> read_body(std::span<std::byte> out, error_code& ec) = 0;
+    /// Completes when read_body would not wait: a caller that holds no
+    /// buffer while idle (an upgraded protocol's reader) takes one only then.
+    /// Where the transport cannot tell (TLS keeps its own buffer), at once.
+    virtual net::awaitable<void> wait_readable(error_code& ec)
+    {
+        ec = {};
+        co_return;
+    }
     /// Request trailers, valid once read_body returned 0.
     virtual const http::fields& request_trailers() const noexcept = 0;
     /// Sends the response head and, in the same write, the first piece of body.

@@ -103,7 +103,8 @@ public:
     /// with `in` empty then drain what is left until `done`. More than
     /// `limit` bytes in total for the message: error::inflated_too_big (no
     /// more than out.size() past the limit is ever written). Bad data:
-    /// error::inflate_failed.
+    /// error::inflate_failed. On an error `produced` counts what came out
+    /// before it (up to the limit), so the caller can check it first.
     inflate_result inflate(std::span<const std::byte> in, bool last, std::span<std::byte> out,
                            std::size_t limit, error_code& ec);
 
