@@ -11,5 +11,6 @@ int get_main(int argc, char** argv);
 int serve_main(int argc, char** argv);
 int poll_main(int argc, char** argv);
 int sse_main(int argc, char** argv);
+int ws_main(int argc, char** argv);
 
 } // namespace strata_cli

@@ -26,11 +26,13 @@ struct command {
 // New subcommands (sse, ws, ...) add a row here and a .cpp file.
 constexpr command commands[] = {
     {"get", "send a request and print the response (like curl)", strata_cli::get_main},
-    {"serve", "serve files, demo routes and push demos (SSE, long polling) over HTTP/1.1, h2 and h3",
+    {"serve", "serve files, demo routes, push demos (SSE, long polling) and WebSockets, on h1, h2, h3",
      strata_cli::serve_main},
     {"poll", "short-poll a URL and print each change; --long: long-poll and print each event",
      strata_cli::poll_main},
     {"sse", "print a Server-Sent Events stream, event by event (reconnects, resumes)", strata_cli::sse_main},
+    {"ws", "a WebSocket on the terminal: stdin lines out as messages, messages in printed (like websocat)",
+     strata_cli::ws_main},
 };
 
 // The HTTP versions this build speaks (ALPN ids).
@@ -38,9 +40,8 @@ constexpr std::string_view protocols = "http/1.1 h2 h3";
 
 void print_usage(std::FILE* out)
 {
-    std::fprintf(out,
-                 "usage: strata <command> [options]\n       strata URL [options]   (same as strata get)\n\n"
-                 "commands:\n");
+    std::fprintf(out, "usage: strata <command> [options]\n       strata URL [options]   (same as strata get; "
+                      "strata ws for ws://, wss://)\n\ncommands:\n");
     for (const auto& c : commands)
         std::fprintf(out, "  %-8.*s %.*s\n", static_cast<int>(c.name.size()), c.name.data(),
                      static_cast<int>(c.summary.size()), c.summary.data());
@@ -82,6 +83,12 @@ int main(int argc, char** argv)
         shifted.insert(shifted.end(), argv + 1, argv + argc);
         shifted.push_back(nullptr);
         return strata_cli::get_main(argc + 1, shifted.data());
+    }
+    if (first.starts_with("ws://") || first.starts_with("wss://")) {
+        std::vector<char*> shifted{argv[0], const_cast<char*>("ws")};
+        shifted.insert(shifted.end(), argv + 1, argv + argc);
+        shifted.push_back(nullptr);
+        return strata_cli::ws_main(argc + 1, shifted.data());
     }
     std::fprintf(stderr, "strata: unknown command '%s'\n\n", argv[1]);
     print_usage(stderr);

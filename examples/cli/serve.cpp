@@ -1,12 +1,14 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 //
-// `strata serve`: files from a directory plus the demo routes and push
-// demos (SSE, long polling), on HTTP, HTTPS and HTTP/3, until Ctrl-C.
+// `strata serve`: files from a directory plus the demo routes, push demos
+// (SSE, long polling) and WebSockets (echo, chat), on HTTP, HTTPS and
+// HTTP/3, until Ctrl-C.
 
 #include "args.hpp"
 #include "commands.hpp"
 #include "demo_routes.hpp"
 #include "demo_topics.hpp"
+#include "demo_websockets.hpp"
 #include "dev_cert.hpp"
 
 #include <strata/server.hpp>
@@ -73,7 +75,9 @@ int serve_main(int argc, char** argv)
                    "GET /stream?n=N (N lines, one each 100 ms), and push demos published every second:\n"
                    "/ticks/events and /stocks/events (Server-Sent Events: strata sse URL),\n"
                    "/ticks/poll and /stocks/poll (long polling: strata poll --long URL),\n"
-                   "/stocks/quote (ETag, 304: strata poll URL). Ctrl-C stops it gracefully.",
+                   "/stocks/quote (ETag, 304: strata poll URL); WebSockets: /ws/echo (every message\n"
+                   "back) and /ws/chat?name=NAME (a chat room), opened with an HTTP/1.1 Upgrade or an\n"
+                   "HTTP/2 or HTTP/3 extended CONNECT (strata ws URL). Ctrl-C stops it gracefully.",
                    serve_options);
         return 0;
     }
@@ -94,6 +98,10 @@ int serve_main(int argc, char** argv)
     }
 
     strata::server_config cfg;
+    // WebSockets over HTTP/2 and HTTP/3 open with an extended CONNECT, which
+    // clients may send only once SETTINGS say so (RFC 8441 §3, RFC 9220 §3).
+    cfg.http2.enable_connect_protocol = true;
+    cfg.http3.enable_connect_protocol = true;
     dev_certificate dev;
     if (https_port != "off" || quic_port != "off") {
         if (a.has("cert")) {
@@ -110,9 +118,11 @@ int serve_main(int argc, char** argv)
 
     net::io_context io;
     demo_topics push{io.get_executor()}; // before the server: its routes refer to the topics
+    demo_websockets sockets;             // and to the chat room
     strata::server srv{io.get_executor(), cfg};
     add_demo_routes(srv);
     push.add_routes(srv);
+    sockets.add_routes(srv);
     srv.fallback(strata::static_files(root));
 
     std::printf("serving %s\n", std::filesystem::absolute(root).lexically_normal().c_str());
@@ -147,14 +157,22 @@ int serve_main(int argc, char** argv)
                                  : !https_base.empty() ? https_base
                                                        : quic_base;
     const std::string try_flags = !http_base.empty() ? "" : !https_base.empty() ? trust : "--http3 " + trust;
+    // ws:// and wss:// say what the URL is for; --http3 needs the TLS form.
+    const std::string ws_base = try_base.starts_with("https")  ? "wss" + try_base.substr(5)
+                                : try_base.starts_with("http") ? "ws" + try_base.substr(4)
+                                                               : try_base;
     if (!try_base.empty())
         std::printf(
             "push demos, published every second, on every listener:\n"
             "  Server-Sent Events  /ticks/events  /stocks/events  (try: strata sse %s%s/ticks/events)\n"
             "  long polling        /ticks/poll    /stocks/poll    (try: strata poll --long %s%s/ticks/poll)\n"
-            "  short polling       /scores        /stocks/quote   (try: strata poll %s%s/stocks/quote)\n",
+            "  short polling       /scores        /stocks/quote   (try: strata poll %s%s/stocks/quote)\n"
+            "WebSockets, on every listener:\n"
+            "  echo                /ws/echo                       (try: strata ws %s%s/ws/echo)\n"
+            "  chat room           /ws/chat?name=NAME             (try: strata ws "
+            "%s'%s/ws/chat?name=alice')\n",
             try_flags.c_str(), try_base.c_str(), try_flags.c_str(), try_base.c_str(), try_flags.c_str(),
-            try_base.c_str());
+            try_base.c_str(), try_flags.c_str(), ws_base.c_str(), try_flags.c_str(), ws_base.c_str());
     push.start();
     if (!dev.certificate_file.empty())
         std::printf("development certificate: %s\n  (trust it with: strata get --cacert %s URL)\n",

@@ -2,16 +2,17 @@
 # Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
 #
 # Smoke test of the strata tool: `strata serve` on free ports with a temp
-# root, then `strata get`, `strata poll` and `strata sse` against it the way
-# people use them. Usage: smoke.sh path/to/strata
+# root, then `strata get`, `strata poll`, `strata sse` and `strata ws`
+# against it the way people use them. Usage: smoke.sh path/to/strata
 set -euo pipefail
 
 strata=${1:?usage: smoke.sh path/to/strata}
 work=$(mktemp -d)
 pid=
 sse_pid=
+ws_pid=
 cleanup() {
-    for p in $pid $sse_pid; do
+    for p in $pid $sse_pid $ws_pid; do
         if kill -0 "$p" 2>/dev/null; then
             kill -KILL "$p" 2>/dev/null || true
         fi
@@ -182,14 +183,101 @@ timeout 20 "$strata" poll --count 1 --interval 200ms --http3 --cacert "$cert" "$
     > "$work/quote3.out" 2> /dev/null || fail "poll --http3 /stocks/quote exited $?"
 grep -q '{"ASIO":' "$work/quote3.out" || fail "poll --http3 printed: $(cat "$work/quote3.out")"
 
-step "graceful shutdown, with an event stream open"
+ws=ws://127.0.0.1:$http_port
+wss=wss://127.0.0.1:$https_port
+# Each line comes back as a message, printed on a line of its own: the
+# output is the input, the last line given its line break.
+printf 'hello\nsecond line: \xc3\xbcn\xc3\xafc\xc3\xb6d\xc3\xa9\n\nlast, without a line break' > "$work/ws.in"
+{ cat "$work/ws.in"; echo; } > "$work/ws.want"
+
+step "ws: /ws/echo over HTTP/1.1, HTTP/2 and HTTP/3, with and without permessage-deflate"
+ws_echo() { # name, expected version, expected deflate (negotiated|not negotiated), then flags and URL
+    local name=$1 version=$2 deflate=$3
+    shift 3
+    timeout 20 "$strata" ws -v "$@" < "$work/ws.in" > "$work/ws-$name.out" 2> "$work/ws-$name.err" ||
+        fail "ws $name exited $?: $(cat "$work/ws-$name.err")"
+    cmp -s "$work/ws.want" "$work/ws-$name.out" || fail "ws $name echoed: $(cat "$work/ws-$name.out")"
+    grep -q "^\* Using $version " "$work/ws-$name.err" ||
+        fail "ws $name: not $version: $(cat "$work/ws-$name.err")"
+    grep -q "^\* permessage-deflate: $deflate\$" "$work/ws-$name.err" ||
+        fail "ws $name: deflate not '$deflate': $(cat "$work/ws-$name.err")"
+    grep -q '^\* closed: 1000$' "$work/ws-$name.err" ||
+        fail "ws $name: no close 1000: $(cat "$work/ws-$name.err")"
+}
+ws_echo h1 HTTP/1.1 "not negotiated" "$ws/ws/echo"
+ws_echo h1-deflate HTTP/1.1 negotiated --deflate "$ws/ws/echo"
+ws_echo h1-tls HTTP/1.1 "not negotiated" --cacert "$cert" "$wss/ws/echo"
+ws_echo h2 HTTP/2 "not negotiated" --http2 --cacert "$cert" "$wss/ws/echo"
+ws_echo h2-deflate HTTP/2 negotiated --http2 --deflate --cacert "$cert" "$wss/ws/echo"
+ws_echo h2c HTTP/2 "not negotiated" --http2-prior-knowledge "$ws/ws/echo"
+ws_echo h3 HTTP/3 "not negotiated" --http3 --cacert "$cert" "$wss/ws/echo"
+ws_echo h3-deflate HTTP/3 negotiated --http3 --deflate --cacert "$cert" "$wss/ws/echo"
+
+step "ws: lines from a pipe, text and --binary"
+[[ $(printf 'one\ntwo\n' | timeout 20 "$strata" ws "$ws/ws/echo") == $'one\ntwo' ]] || fail "ws from a pipe"
+head -c 65536 /dev/urandom > "$work/ws-bin.in"
+echo >> "$work/ws-bin.in"
+timeout 20 "$strata" ws --binary --deflate --http2 --cacert "$cert" "$wss/ws/echo" < "$work/ws-bin.in" \
+    > "$work/ws-bin.out" || fail "ws --binary exited $?"
+cmp -s "$work/ws-bin.in" "$work/ws-bin.out" || fail "ws --binary: the bytes came back changed"
+
+step "ws: refusals and closes are reported"
+rc=0
+timeout 20 "$strata" ws "$ws/no-such-socket" < /dev/null > /dev/null 2> "$work/ws-404.err" || rc=$?
+[[ $rc == 1 ]] || fail "ws on a 404: exit $rc, want 1"
+grep -q 'answered 404' "$work/ws-404.err" || fail "ws on a 404 says: $(cat "$work/ws-404.err")"
+rc=0
+long_name=$(printf 'x%.0s' {1..40}) # the room takes up to 32 bytes: it closes with 1008
+timeout 20 "$strata" ws "$ws/ws/chat?name=$long_name" < /dev/null > /dev/null 2> "$work/ws-1008.err" || rc=$?
+[[ $rc == 1 ]] || fail "ws closed with 1008: exit $rc, want 1"
+grep -q 'closed by the server: 1008 ' "$work/ws-1008.err" ||
+    fail "ws closed with 1008 says: $(cat "$work/ws-1008.err")"
+
+step "ws: the chat room, one member hears another"
+wait_for() { # file, pattern: up to 10 s
+    for _ in $(seq 100); do
+        grep -q "$2" "$1" 2> /dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+mkfifo "$work/bob.in"
+timeout 30 "$strata" ws -v "$ws/ws/chat?name=bob" < "$work/bob.in" > "$work/bob.out" 2> "$work/bob.err" &
+ws_pid=$!
+exec 3> "$work/bob.in" # bob's stdin stays open: bob stays in the room
+wait_for "$work/bob.out" '^{"type":"welcome","name":"bob","members":1}$' ||
+    fail "bob got no welcome: $(cat "$work/bob.out" "$work/bob.err")"
+printf 'hello bob\n' | timeout 20 "$strata" ws --http3 --cacert "$cert" "$wss/ws/chat?name=alice" \
+    > "$work/alice.out" || fail "alice exited $?"
+wait_for "$work/bob.out" '^{"type":"leave","name":"alice","members":1}$' ||
+    fail "bob did not see alice leave: $(cat "$work/bob.out")"
+[[ $(sed -n 2,4p "$work/bob.out") == '{"type":"join","name":"alice","members":2}
+{"type":"message","from":"alice","text":"hello bob"}
+{"type":"leave","name":"alice","members":1}' ]] ||
+    fail "bob heard: $(cat "$work/bob.out")"
+grep -q '^{"type":"welcome","name":"alice","members":2}$' "$work/alice.out" || fail "alice heard: $(cat "$work/alice.out")"
+echo 'bye' >&3 # the sender hears its own lines too: everyone sees one order
+wait_for "$work/bob.out" '^{"type":"message","from":"bob","text":"bye"}$' ||
+    fail "bob's own line did not come back: $(cat "$work/bob.out")"
+exec 3>&- # the end of bob's stdin: he leaves with a close handshake
+rc=0
+wait "$ws_pid" || rc=$?
+ws_pid=
+[[ $rc == 0 ]] || fail "bob exited $rc: $(cat "$work/bob.err")"
+
+step "graceful shutdown, with an event stream and a WebSocket open"
 "$strata" sse "$http/ticks/events" > "$work/open-stream.out" 2>&1 &
 sse_pid=$!
+mkfifo "$work/carol.in"
+"$strata" ws -v "$ws/ws/chat?name=carol" < "$work/carol.in" > "$work/carol.out" 2> "$work/carol.err" &
+ws_pid=$!
+exec 4> "$work/carol.in"
 for _ in $(seq 50); do
     grep -q '^\[tick\]' "$work/open-stream.out" && break
     sleep 0.1
 done
 grep -q '^\[tick\]' "$work/open-stream.out" || fail "the background stream got no event"
+wait_for "$work/carol.out" '"welcome"' || fail "carol got no welcome: $(cat "$work/carol.err")"
 kill -TERM "$pid"
 for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || break
@@ -205,4 +293,11 @@ rc=0
 wait "$sse_pid" || rc=$?
 sse_pid=
 [[ $rc == 0 ]] || fail "strata sse exited $rc on SIGTERM"
+rc=0
+wait "$ws_pid" || rc=$?
+ws_pid=
+exec 4>&-
+[[ $rc == 0 ]] || fail "strata ws exited $rc when the server shut down: $(cat "$work/carol.err")"
+grep -q '^\* closed: 1001 the server is shutting down$' "$work/carol.err" ||
+    fail "carol was not told 1001: $(cat "$work/carol.err")"
 echo "all good"

@@ -27,9 +27,14 @@ class http1_client_connection final : public client_connection,
 public:
     http1_client_connection(Stream stream, const client_config& cfg)
         : cfg_(cfg), io_(std::move(stream), http1::role::client, cfg.http1),
-          response_timeout_(cfg.response_timeout), body_timeout_(cfg.body_timeout)
+          tunnel_dog_(io_.stream_.get_executor()), response_timeout_(cfg.response_timeout),
+          body_timeout_(cfg.body_timeout)
     {}
-    ~http1_client_connection() override { io_.dog_.stop(); }
+    ~http1_client_connection() override
+    {
+        io_.dog_.stop();
+        tunnel_dog_.stop();
+    }
 
     void start() { io_.start_watchdog(this->weak_from_this()); }
 
@@ -53,6 +58,7 @@ public:
     {
         io_.close_socket();
         io_.dog_.stop();
+        tunnel_dog_.stop();
     }
     net::awaitable<void> write_tunnel(std::span<const net::const_buffer> pieces, bool end,
                                       error_code& ec) override;
@@ -65,6 +71,10 @@ private:
 
     const client_config& cfg_;
     io_type io_;
+    // After a protocol switch writes run while a read waits: they get a
+    // deadline of their own (the read's is io_.dog_).
+    watchdog tunnel_dog_;
+    bool tunnel_dog_started_ = false;
     http::stream_id next_stream_ = 1;
     http::stream_id stream_ = 0;
     std::vector<http1::field> out_fields_;
@@ -157,14 +167,15 @@ net::awaitable<void> http1_client_connection<Stream>::write_tunnel(std::span<con
         co_return;
     }
     if (!pieces.empty()) {
-        // Its own deadline: the read side may be waiting on the shared one.
-        net::steady_timer deadline{io_.stream_.get_executor(), response_timeout_};
-        deadline.async_wait([this, self = this->shared_from_this()](error_code e) {
-            if (!e)
-                io_.close_socket();
-        });
+        if (!tunnel_dog_started_) {
+            tunnel_dog_.start(this->weak_from_this(), [this] { io_.close_socket(); });
+            tunnel_dog_started_ = true;
+        }
+        tunnel_dog_.expires_after(response_timeout_);
         co_await net::async_write(io_.stream_, pieces, net::redirect_error(net::use_awaitable, ec));
-        deadline.cancel();
+        tunnel_dog_.clear();
+        if (tunnel_dog_.expired())
+            ec = error::timeout;
         if (ec)
             io_.broken_ = true;
     }

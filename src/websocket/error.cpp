@@ -62,6 +62,8 @@ public:
             return "websocket handshake Sec-WebSocket-Extensions is not acceptable";
         case error::extended_connect_refused:
             return "websocket extended CONNECT is not enabled by the server";
+        case error::origin_refused:
+            return "websocket handshake from an origin the server does not allow";
         case error::bad_write:
             return "websocket write cannot be framed (control payload, close code or reason)";
         }
@@ -119,6 +121,7 @@ close_code close_code_for(error_code ec) noexcept
     case error::bad_subprotocol:
     case error::bad_extension:
     case error::extended_connect_refused:
+    case error::origin_refused:
         return close_code::protocol_error;
     case error::bad_write:
         break;

@@ -144,7 +144,7 @@ net::awaitable<stream> accept(request& req, response& res, const accept_config& 
     }
     if (cfg.allow_origin && !cfg.allow_origin(req.header("Origin").value_or(""))) {
         co_await refuse(res, http::status::forbidden, "origin not allowed\n");
-        ec = error::bad_handshake;
+        ec = error::origin_refused;
         co_return stream{};
     }
     std::string subprotocol;

@@ -62,6 +62,10 @@ void stream_state::start_keepalive()
 // touches the transport once the owner has stopped using the WebSocket.
 void stream_state::on_ping_timer()
 {
+    // A WebSocket that is closing or gone needs no pings, and a timer left
+    // armed would keep its io_context running for as long as it exists.
+    if (codec.close_sent() || codec.close_received() || read_failed || broken)
+        return;
     auto quiet = clock::now() - last_rx;
     if (quiet >= cfg.ping_interval && reading && !ping_flushing && !codec.close_sent() && !broken) {
         error_code ec;
@@ -102,6 +106,7 @@ net::awaitable<void> stream_state::flush(error_code& ec)
         co_await io->write(out, wec);
         if (wec) {
             broken = wec;
+            ping_timer.cancel();
             break;
         }
         codec.output_written();
@@ -177,6 +182,7 @@ net::awaitable<bool> stream_state::next_piece(error_code& ec)
                 // The codec queued the close frame that tells the peer why.
                 close_code_received = 1006;
                 read_failed = r.ec;
+                ping_timer.cancel();
                 co_await flush_replies();
                 if (codec.done() || codec.failed())
                     co_await io->finish(ec);
@@ -200,6 +206,7 @@ net::awaitable<bool> stream_state::next_piece(error_code& ec)
                     close_code_received = c->code;
                     close_reason_received.assign(c->reason);
                     read_failed = error::closed;
+                    ping_timer.cancel();
                     co_await flush_replies(); // our echo, when the peer began the close
                     if (codec.done()) {
                         error_code ignored;
@@ -226,6 +233,7 @@ net::awaitable<bool> stream_state::next_piece(error_code& ec)
                 if (wec) {
                     read_failed = wec;
                     close_code_received = 1006;
+                    ping_timer.cancel();
                     ec = read_failed;
                     write_cv.cancel();
                     co_return false;
@@ -255,6 +263,7 @@ net::awaitable<bool> stream_state::next_piece(error_code& ec)
             // The peer went away without a close frame: 1006 (RFC 6455 §7.1.5).
             read_failed = rec ? rec : error_code{net::error::eof};
             close_code_received = 1006;
+            ping_timer.cancel();
             ec = read_failed;
             write_cv.cancel();
             co_return false;
@@ -367,6 +376,7 @@ net::awaitable<void> stream_state::close(std::uint16_t code, std::string_view re
             co_await wait_cv();
     }
     give_up.cancel();
+    ping_timer.cancel();
     if (timed_out)
         ec = strata::error::timeout;
     else if (read_failed != error_code{error::closed} && read_failed != error_code{net::error::eof})

@@ -428,11 +428,14 @@ TEST_P(Websocket, NegotiatesASubprotocolAndRefusesWhatItMust)
     auto cfg = accept_cfg();
     cfg.subprotocols = {"chat.v2", "chat.v1"};
     cfg.allow_origin = [](std::string_view origin) { return origin != "https://evil.example"; };
-    route_ws(srv, "/chat", [cfg](request& req, response& res) -> net::awaitable<void> {
+    error_code refusal;
+    route_ws(srv, "/chat", [cfg, &refusal](request& req, response& res) -> net::awaitable<void> {
         error_code ec;
         auto ws = co_await websocket::accept(req, res, cfg, ec);
-        if (ec)
+        if (ec) {
+            refusal = ec;
             co_return;
+        }
         co_await ws.write(ws.subprotocol(), ec);
         co_await ws.read(ec);
     });
@@ -456,6 +459,7 @@ TEST_P(Websocket, NegotiatesASubprotocolAndRefusesWhatItMust)
         EXPECT_EQ(ec, websocket::error::bad_handshake);
         EXPECT_EQ(status, 403u);
         EXPECT_FALSE(refused.is_open());
+        EXPECT_EQ(refusal, websocket::error::origin_refused);
 
         // A plain request to a WebSocket endpoint is told to upgrade.
         client plain{io.get_executor(), test::client_config_for(tp())};
@@ -463,6 +467,7 @@ TEST_P(Websocket, NegotiatesASubprotocolAndRefusesWhatItMust)
                                       net::redirect_error(net::use_awaitable, ec));
         EXPECT_FALSE(ec) << ec.message();
         EXPECT_EQ(res.status(), 426u);
+        EXPECT_EQ(refusal, websocket::error::no_upgrade);
     });
 }
 

@@ -64,6 +64,7 @@ enum class error {
     bad_subprotocol,          ///< the server chose a subprotocol the client did not offer
     bad_extension,            ///< Sec-WebSocket-Extensions not acceptable (RFC 7692 §5)
     extended_connect_refused, ///< the HTTP/2 or HTTP/3 server does not allow extended CONNECT
+    origin_refused,           ///< server: accept_config::allow_origin refused the Origin (403 sent)
     // ---- local misuse (not the peer's fault) ----------------------------------
     bad_write, ///< a write the codec cannot frame (control payload over 125 bytes, a close code
                ///< that may not be sent, a close reason that is not UTF-8); nothing was queued
