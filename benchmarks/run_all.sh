@@ -15,14 +15,19 @@
 #                           deliveries/s, CPU per delivery, latency, memory per idle subscriber
 #   8. polling cost         short polling vs long polling vs SSE: requests, bytes and latency
 #                           per update, updates every 1 s and every 50 ms (about a minute)
+#   9. WebSocket echo       strata vs websocketpp vs Boost.Beast: round trips/s, MB/s, latency and
+#                           server CPU per round trip (50 x 64 B, 50 x 16 KiB, 50 x 64 B at depth 8),
+#                           memory per idle WebSocket (10,000 of them)
 #
 # usage: benchmarks/run_all.sh [--no-build] [--build-dir DIR] [--quick] [-- run.sh options]
 #   --quick   short runs (parser 0.2 s per case, wrk, h2load and strata_h3load 3 s,
-#             2,000 idle connections, 3 page loads, 2,000 SSE subscribers, 6 s of updates)
+#             2,000 idle connections, 3 page loads, 2,000 SSE subscribers, 6 s of updates,
+#             WebSocket echo 3 s per case and 1,000 idle WebSockets)
 #             to check the setup
 # Anything after `--` goes to benchmarks/load/run.sh (see its --help); see
 # load/h2load.sh --help, strata_page_load --help, load/h3.sh --help,
-# load/sse_fanout.sh --help and strata_polling_cost --help to run 4 to 8 alone.
+# load/sse_fanout.sh --help, strata_polling_cost --help and load/ws_echo.sh --help
+# to run 4 to 9 alone.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,7 +57,8 @@ if [ $build = 1 ]; then
         -DSTRATA_BUILD_BENCHMARKS=ON -DSTRATA_BUILD_TESTS=OFF -DSTRATA_BUILD_EXAMPLES=OFF -DSTRATA_INSTALL=OFF
     cmake --build "$build_dir" -j"$jobs" --target strata_parser_bench strata_bench_server \
         strata_bench_beast_server strata_idle_memory strata_page_load strata_h3load strata_polling_cost \
-        strata_sse_fanout_server strata_sse_load
+        strata_sse_fanout_server strata_sse_load strata_bench_ws_server strata_bench_ws_websocketpp_server \
+        strata_bench_ws_beast_server strata_ws_load
 fi
 
 echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -110,5 +116,12 @@ echo "######## 8. polling cost: short polling, long polling, SSE"
 poll_args=(--http2)
 [ $quick = 1 ] && poll_args+=(--quick)
 "$build_dir/benchmarks/strata_polling_cost" "${poll_args[@]}"
+
+# (9) WebSocket echo, pinned as (2): servers on CPU 0, the load client on CPU 1.
+echo
+echo "######## 9. WebSocket echo"
+ws_args=()
+[ $quick = 1 ] && ws_args=(--quick)
+"$here/load/ws_echo.sh" --build-dir "$build_dir" "${ws_args[@]}"
 echo
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -35,14 +35,16 @@ class server_transport final : public detail::transport {
 public:
     server_transport(request& req, response& res) : req_(req), res_(res) {}
 
+    // Forwarded, not wrapped in coroutines of their own: a frame fewer per
+    // message on the hot path. The caller awaits at once, so the references hold.
     net::awaitable<std::size_t> read_some(std::span<std::byte> out, error_code& ec) override
     {
-        co_return co_await req_.read_some(net::buffer(out.data(), out.size()), ec);
+        return req_.read_some(net::buffer(out.data(), out.size()), ec);
     }
-    net::awaitable<void> wait_readable(error_code& ec) override { co_await req_.wait_readable(ec); }
+    net::awaitable<void> wait_readable(error_code& ec) override { return req_.wait_readable(ec); }
     net::awaitable<void> write(std::span<const net::const_buffer> pieces, error_code& ec) override
     {
-        co_await res_.write(pieces, ec);
+        return res_.write(pieces, ec);
     }
     net::awaitable<void> finish(error_code& ec) override
     {

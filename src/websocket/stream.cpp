@@ -269,6 +269,10 @@ net::awaitable<bool> stream_state::next_piece(error_code& ec)
             co_return false;
         }
         rend += n;
+        // A read that filled the buffer means large frames are streaming in:
+        // a bigger buffer takes them in fewer system calls. Idle, it goes.
+        if (rend == rbuf.size() && rbuf.size() < max_read_buffer)
+            rbuf.resize(std::min(max_read_buffer, rbuf.size() * 2));
     }
 }
 
