@@ -309,6 +309,15 @@ net::awaitable<stream> connect(net::any_io_executor ex, std::string_view url, co
     co_return co_await open(std::move(c), ref, url, cfg, ec);
 }
 
+net::awaitable<stream> connect(net::any_io_executor ex, std::string_view url, const connect_config& cfg)
+{
+    error_code ec;
+    auto s = co_await connect(std::move(ex), url, cfg, ec);
+    if (ec)
+        throw boost::system::system_error(ec, "strata::websocket::connect");
+    co_return s;
+}
+
 net::awaitable<stream> connect(client& c, std::string_view url, const connect_config& cfg, error_code& ec)
 {
     co_return co_await open(nullptr, c, url, cfg, ec);

@@ -96,6 +96,7 @@ net::awaitable<stream> accept(request& req, response& res, const accept_config& 
 /// connection of its own.
 net::awaitable<stream> connect(net::any_io_executor ex, std::string_view url, const connect_config& cfg,
                                error_code& ec);
+net::awaitable<stream> connect(net::any_io_executor ex, std::string_view url, const connect_config& cfg = {});
 /// The same on `c`'s connections: over HTTP/2 or HTTP/3, several WebSockets
 /// (and plain requests) share one connection. connect_config::client and
 /// ::version are ignored: `c` decides the version.
