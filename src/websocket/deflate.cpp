@@ -1,4 +1,5 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#include <strata/http/fields.hpp>
 #include <strata/websocket/deflate.hpp>
 
 #include <zlib.h>
@@ -27,17 +28,6 @@ bool is_tchar(char c) noexcept
 bool is_token(std::string_view s) noexcept
 {
     return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar);
-}
-
-char lower(char c) noexcept
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 struct ext_param {
@@ -178,13 +168,13 @@ bool read_params(const extension& e, bool client_value_required, pmd_params& out
     bool seen[4] = {};
     for (const auto& p : e.params) {
         int which = -1;
-        if (iequals(p.name, "server_no_context_takeover"))
+        if (http::iequals(p.name, "server_no_context_takeover"))
             which = 0;
-        else if (iequals(p.name, "client_no_context_takeover"))
+        else if (http::iequals(p.name, "client_no_context_takeover"))
             which = 1;
-        else if (iequals(p.name, "server_max_window_bits"))
+        else if (http::iequals(p.name, "server_max_window_bits"))
             which = 2;
-        else if (iequals(p.name, "client_max_window_bits"))
+        else if (http::iequals(p.name, "client_max_window_bits"))
             which = 3;
         if (which < 0 || seen[which])
             return false;
@@ -242,7 +232,7 @@ std::optional<deflate_params> deflate_negotiate(std::string_view request_extensi
     if (!extension_parser(request_extensions).parse(offers))
         return std::nullopt;
     for (const auto& offer : offers) {
-        if (!iequals(offer.name, extension_name))
+        if (!http::iequals(offer.name, extension_name))
             continue;
         pmd_params o;
         if (!read_params(offer, false, o))
@@ -290,7 +280,7 @@ std::optional<deflate_params> deflate_accept_response(std::string_view response_
     if (exts.empty())
         return std::nullopt;
     // We offered one extension, once: anything else was not ours to accept.
-    if (!offered.enable || exts.size() != 1 || !iequals(exts[0].name, extension_name)) {
+    if (!offered.enable || exts.size() != 1 || !http::iequals(exts[0].name, extension_name)) {
         ec = error::bad_extension;
         return std::nullopt;
     }

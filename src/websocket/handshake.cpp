@@ -1,4 +1,5 @@
 // Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
+#include <strata/http/fields.hpp>
 #include <strata/websocket/handshake.hpp>
 
 #include <openssl/evp.h>
@@ -10,21 +11,6 @@
 namespace strata::websocket {
 
 namespace {
-
-char lower(char c) noexcept
-{
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i]))
-            return false;
-    return true;
-}
 
 std::string_view trim(std::string_view s) noexcept
 {
@@ -101,7 +87,7 @@ std::string accept_key(std::string_view key)
 
 bool header_has_token(std::string_view value, std::string_view token) noexcept
 {
-    return any_element(value, [&](std::string_view e) { return iequals(e, token); });
+    return any_element(value, [&](std::string_view e) { return http::iequals(e, token); });
 }
 
 std::optional<std::string> select_subprotocol(std::string_view offered,

@@ -7,6 +7,7 @@
 #include "stream_state.hpp"
 
 #include <strata/error.hpp>
+#include <strata/http/fields.hpp>
 #include <strata/websocket/handshake.hpp>
 
 namespace strata::websocket {
@@ -16,19 +17,6 @@ namespace {
 bool is_http1(http::version v) noexcept
 {
     return v == http::version::http1_0 || v == http::version::http1_1;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept
-{
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto x = a[i] >= 'A' && a[i] <= 'Z' ? a[i] + 32 : a[i];
-        auto y = b[i] >= 'A' && b[i] <= 'Z' ? b[i] + 32 : b[i];
-        if (x != y)
-            return false;
-    }
-    return true;
 }
 
 class server_transport final : public detail::transport {
@@ -110,7 +98,7 @@ bool is_upgrade(const request& req) noexcept
         return req.method() == "GET" && up && header_has_token(*up, "websocket") && conn &&
                header_has_token(*conn, "upgrade");
     }
-    return req.method() == "CONNECT" && iequals(req.protocol(), "websocket");
+    return req.method() == "CONNECT" && http::iequals(req.protocol(), "websocket");
 }
 
 net::awaitable<stream> accept(request& req, response& res, const accept_config& cfg, error_code& ec)
