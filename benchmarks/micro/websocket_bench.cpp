@@ -72,11 +72,12 @@ std::string mixed_text(std::size_t n)
                                         "\xe6\x97\xa5\xe6\x9c\xac ",
                                         "\xf0\x9f\x98\x80 ",
                                         "plain words ",
-                                        "\xe2\x82\xac"
+                                        "\xe2\x82\xac ",
                                         "100 "};
+    constexpr std::size_t count = sizeof words / sizeof words[0];
     std::string s;
     for (std::size_t i = 0; s.size() < n; ++i)
-        s += words[(i * 7) % 6];
+        s += words[(i * 5) % count];
     while (!ws::is_valid_utf8(std::as_bytes(std::span<const char>(s.data(), s.size()))))
         s.pop_back();
     return s;
