@@ -219,9 +219,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (a.c.error()) {
             // Failed stays failed: input is swallowed and yields nothing.
             // Events queued before the failure was seen (a stream the
-            // application's own sends reset on the way) still come out first.
+            // application's own sends reset on the way) still come out
+            // first, and writing the last output (the GOAWAY) may close
+            // streams too: both are drained before the input is checked.
             a.pump();
             a.flush();
+            a.pump();
             check(a.c.handle_bytes({reinterpret_cast<const std::byte*>(data), size}) == size);
             check(!a.c.poll_event());
             break;
