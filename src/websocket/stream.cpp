@@ -193,7 +193,6 @@ net::awaitable<bool> stream_state::next_piece(error_code& ec)
                 if (auto* d = std::get_if<connection::message_data>(&*r.ev)) {
                     current_type = d->type;
                     piece = d->bytes;
-                    piece_first = d->first;
                     piece_last = d->last;
                     in_message = !d->last;
                     co_return true;

@@ -74,7 +74,6 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     std::size_t rend = 0;
     std::span<const std::byte> piece; ///< what the codec handed out and the reader has not taken yet
     bool piece_done = true;
-    bool piece_first = false;
     bool piece_last = false;
     bool in_message = false;
     message_type current_type = message_type::text;

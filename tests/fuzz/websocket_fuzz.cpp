@@ -7,6 +7,8 @@
 // and no message exceeds its limit; and what the codec then writes, a peer
 // codec reads back unchanged. With the top two bits of the first byte set
 // the rest is a Sec-WebSocket-Extensions value instead, negotiated both ways.
+#include "utf8_reference.hpp"
+
 #include <strata/websocket/connection.hpp>
 #include <strata/websocket/deflate.hpp>
 #include <strata/websocket/frame.hpp>
@@ -35,32 +37,9 @@ using namespace strata::websocket;
         }                                                                                                    \
     } while (false)
 
-/// An independent UTF-8 decoder: code point by code point.
 bool valid_utf8(std::string_view s)
 {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const auto b = static_cast<unsigned char>(s[i]);
-        const std::size_t len = b < 0x80           ? 1
-                                : (b >> 5) == 0x6  ? 2
-                                : (b >> 4) == 0xe  ? 3
-                                : (b >> 3) == 0x1e ? 4
-                                                   : 0;
-        if (len == 0 || s.size() - i < len)
-            return false;
-        std::uint32_t cp = len == 1 ? b : len == 2 ? b & 0x1fu : len == 3 ? b & 0x0fu : b & 0x07u;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto c = static_cast<unsigned char>(s[i + k]);
-            if ((c & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (c & 0x3fu);
-        }
-        const std::uint32_t min = len == 1 ? 0 : len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += len;
-    }
-    return true;
+    return strata::test::reference_valid_utf8(s);
 }
 
 struct message {
