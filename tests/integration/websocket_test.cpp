@@ -590,3 +590,46 @@ TEST(WebsocketWire, AnUnmaskedClientFrameGetsClose1002)
 }
 
 } // namespace
+
+namespace {
+
+// Opening handshakes a server must refuse, each with the answer RFC 6455
+// §4.2.2 and §4.4 give it.
+TEST(WebsocketWire, MalformedOpeningHandshakesAreRefusedWithTheirStatus)
+{
+    net::io_context io;
+    server srv{io.get_executor()};
+    std::vector<error_code> seen;
+    srv.route("GET", "/ws", [&seen](request& req, response& res) -> net::awaitable<void> {
+        error_code ec;
+        websocket::accept_config cfg;
+        auto ws = co_await websocket::accept(req, res, cfg, ec);
+        seen.push_back(ec);
+    });
+    auto ep = srv.listen("http://127.0.0.1:0");
+    run(io, [&]() -> net::awaitable<void> {
+        const std::string head =
+            "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+        auto version_9 = co_await test::raw_exchange(
+            ep, head + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 9\r\n"
+                       "Connection: close\r\n\r\n");
+        EXPECT_NE(version_9.find("HTTP/1.1 426"), std::string::npos) << version_9;
+        EXPECT_NE(version_9.find("Sec-WebSocket-Version: 13"), std::string::npos) << version_9;
+        // A key that is not base64 of 16 bytes, and no key at all.
+        auto short_key = co_await test::raw_exchange(
+            ep,
+            head + "Sec-WebSocket-Key: c2hvcnQ=\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
+        EXPECT_NE(short_key.find("HTTP/1.1 400"), std::string::npos) << short_key;
+        auto no_key =
+            co_await test::raw_exchange(ep, head + "Sec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
+        EXPECT_NE(no_key.find("HTTP/1.1 400"), std::string::npos) << no_key;
+        auto no_upgrade =
+            co_await test::raw_exchange(ep, "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        EXPECT_NE(no_upgrade.find("HTTP/1.1 426"), std::string::npos) << no_upgrade;
+        EXPECT_NE(no_upgrade.find("Upgrade: websocket"), std::string::npos) << no_upgrade;
+        EXPECT_EQ(seen, (std::vector<error_code>{websocket::error::bad_version, websocket::error::bad_key,
+                                                 websocket::error::bad_key, websocket::error::no_upgrade}));
+    });
+}
+
+} // namespace
