@@ -633,3 +633,59 @@ TEST(WebsocketWire, MalformedOpeningHandshakesAreRefusedWithTheirStatus)
 }
 
 } // namespace
+
+namespace {
+
+// Answers one request on `acceptor` with `answer`, whatever it asked.
+net::awaitable<void> answer_once(net::ip::tcp::acceptor& acceptor, std::string answer)
+{
+    auto s = co_await acceptor.async_accept(net::use_awaitable);
+    std::string in;
+    char buf[4096];
+    while (in.find("\r\n\r\n") == std::string::npos) {
+        error_code ec;
+        auto n = co_await s.async_read_some(net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
+        if (ec)
+            co_return;
+        in.append(buf, n);
+    }
+    co_await net::async_write(s, net::buffer(answer), net::use_awaitable);
+    co_await test::sleep_for(50ms);
+}
+
+// What a client must refuse in a server's answer (RFC 6455 §4.1, RFC 7692 §5).
+TEST(WebsocketWire, TheClientRefusesMalformedAnswers)
+{
+    struct row {
+        std::string answer;
+        websocket::error expected;
+    };
+    // The client's key is random, so no Accept can match: rows that must get
+    // past the Accept check are not possible here; those before it are.
+    const std::vector<row> rows = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", websocket::error::bad_handshake},
+        {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
+         websocket::error::no_upgrade},
+        {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+         websocket::error::bad_accept},
+        {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+         websocket::error::bad_accept},
+    };
+    for (const auto& r : rows) {
+        net::io_context io;
+        net::ip::tcp::acceptor acceptor{io, {net::ip::make_address("127.0.0.1"), 0}};
+        auto port = acceptor.local_endpoint().port();
+        net::co_spawn(io, answer_once(acceptor, r.answer), net::detached);
+        run(io, [&]() -> net::awaitable<void> {
+            websocket::connect_config cfg;
+            error_code ec;
+            auto ws = co_await websocket::connect(io.get_executor(),
+                                                  "ws://127.0.0.1:" + std::to_string(port) + "/", cfg, ec);
+            EXPECT_EQ(ec, r.expected) << r.answer;
+            EXPECT_FALSE(ws.is_open());
+        });
+    }
+}
+
+} // namespace
