@@ -44,3 +44,5 @@ strata_require_pkg(GNUTLS "gnutls>=3.7.2" libgnutls28-dev)
 strata_require_pkg(NGHTTP3 "libnghttp3>=0.8" libnghttp3-dev)
 # permessage-deflate (RFC 7692) for WebSockets.
 strata_require_pkg(ZLIB zlib zlib1g-dev)
+# The gateway's envelope parsing (simdjson's on-demand parser, in src/ only).
+strata_require_pkg(SIMDJSON "simdjson>=3.0" libsimdjson-dev)

@@ -16,7 +16,7 @@ packages=(
     clang-14 clang lld libclang-rt-14-dev # Clang build, sanitizers, libFuzzer
     clang-format                          # CI's format check
     # libraries
-    libboost-dev libssl-dev zlib1g-dev libnghttp2-dev
+    libboost-dev libssl-dev zlib1g-dev libsimdjson-dev nlohmann-json3-dev libnghttp2-dev
     libngtcp2-dev libngtcp2-crypto-gnutls-dev libgnutls28-dev libnghttp3-dev
     # tests and benchmarks
     libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev libwebsocketpp-dev

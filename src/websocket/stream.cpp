@@ -159,6 +159,25 @@ net::awaitable<void> stream_state::write_frames(message_type type, std::span<con
     co_await send_queued(before, ec);
 }
 
+net::awaitable<void> stream_state::write_texts(std::span<const std::string_view> texts, error_code& ec)
+{
+    ec = {};
+    while (codec.output_bytes() > cfg.max_write_queue_bytes && !broken)
+        co_await wait_cv();
+    if (broken) {
+        ec = broken;
+        co_return;
+    }
+    auto before = codec.output_bytes();
+    for (auto text : texts) {
+        codec.write_message(message_type::text,
+                            {reinterpret_cast<const std::byte*>(text.data()), text.size()}, true, ec);
+        if (ec)
+            co_return;
+    }
+    co_await send_queued(before, ec);
+}
+
 net::awaitable<void> stream_state::flush_replies()
 {
     if (writing || codec.output_bytes() == 0)
@@ -478,6 +497,16 @@ net::awaitable<void> stream::write(std::string_view text)
 net::awaitable<void> stream::write(message_type type, std::span<const std::byte> data, error_code& ec)
 {
     co_await write_some(type, data, true, ec);
+}
+
+net::awaitable<void> stream::write(std::span<const std::string_view> texts, error_code& ec)
+{
+    if (!state_) {
+        ec = not_open;
+        co_return;
+    }
+    auto keep = state_;
+    co_await keep->write_texts(texts, ec);
 }
 
 net::awaitable<void> stream::write_some(message_type type, std::span<const std::byte> data, bool fin,

@@ -53,6 +53,7 @@ struct stream_state : std::enable_shared_from_this<stream_state> {
     net::awaitable<void> flush(error_code& ec);
     net::awaitable<void> flush_replies();
     net::awaitable<void> send_queued(std::size_t before, error_code& ec);
+    net::awaitable<void> write_texts(std::span<const std::string_view> texts, error_code& ec);
     net::awaitable<void> write_frames(message_type type, std::span<const std::byte> data, bool fin,
                                       error_code& ec);
     net::awaitable<bool> next_piece(error_code& ec);

@@ -137,6 +137,9 @@ public:
     net::awaitable<void> write(std::string_view text, error_code& ec);
     net::awaitable<void> write(std::string_view text);
     net::awaitable<void> write(message_type type, std::span<const std::byte> data, error_code& ec);
+    /// Several whole text messages, framed together and sent in one write:
+    /// a broadcaster's queue costs one system call, not one per message.
+    net::awaitable<void> write(std::span<const std::string_view> texts, error_code& ec);
     /// Streamed writing: a piece of a message, the last with `fin`.
     net::awaitable<void> write_some(message_type type, std::span<const std::byte> data, bool fin,
                                     error_code& ec);
