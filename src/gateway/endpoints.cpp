@@ -28,9 +28,11 @@ net::awaitable<void> refuse(response& res, const auth_result& a)
     auto code = a.status == 403 ? status::forbidden : status::unauthorized;
     if (code == status::unauthorized)
         res.set_header("WWW-Authenticate", "Bearer");
-    co_await res.send(code, a.reason.empty()
-                                ? std::string(code == status::forbidden ? "forbidden\n" : "unauthorized\n")
-                                : a.reason + "\n");
+    // A named body: GCC 12 destroys a conditional's temporary twice across co_await.
+    std::string body =
+        a.reason.empty() ? (code == status::forbidden ? "forbidden" : "unauthorized") : a.reason;
+    body += '\n';
+    co_await res.send(code, body);
 }
 
 /// Waits until the writer of `e` has stopped: the WebSocket it writes to
@@ -41,10 +43,29 @@ net::awaitable<void> drain(Endpoint& e)
     while (e.writing) {
         if (e.req)
             e.req->abort(); // the connection is over: a write to it fails at once
-        e.idle.expires_at(net::steady_timer::time_point::max());
         error_code ignored;
         co_await e.idle.async_wait(net::redirect_error(net::use_awaitable, ignored));
     }
+}
+
+/// Waits (up to `limit`) until what was queued for `e` is written: an
+/// error envelope goes out before the close that follows it.
+template <class Endpoint>
+net::awaitable<void> flushed(Endpoint& e, std::chrono::milliseconds limit)
+{
+    bool expired = false;
+    net::steady_timer deadline{e.idle.get_executor(), limit};
+    deadline.async_wait([&](error_code ec) {
+        if (!ec) {
+            expired = true;
+            e.idle.cancel();
+        }
+    });
+    while (e.writing && !expired) {
+        error_code ignored;
+        co_await e.idle.async_wait(net::redirect_error(net::use_awaitable, ignored));
+    }
+    deadline.cancel(); // its handler, aborted, touches nothing
 }
 
 } // namespace
@@ -110,6 +131,7 @@ net::awaitable<void> hub::state::serve_client(request& req, response& res)
         on_client_message(s, m);
         if (s->bad_in_row >= cfg.max_bad_messages) {
             ++closed_bad;
+            co_await flushed(*s, cfg.websocket.close_timeout);
             co_await ws.close(1008, "too many malformed envelopes", ec);
             break;
         }

@@ -169,6 +169,7 @@ net::awaitable<void> hub::state::write_loop(std::shared_ptr<state> self, std::sh
         co_await e->ws->write(views, ec);
         e->in_flight = 0;
         batch.clear();
+        e->idle.cancel(); // room for the pumps
         if (ec)
             break;
     }
@@ -276,6 +277,15 @@ net::awaitable<void> hub::state::pump(std::shared_ptr<state> self, std::shared_p
             self->enqueue(s, std::move(frame), "gap");
         }
         for (auto& ev : b.events) {
+            // A topic keeps what a client has not read yet: take from it only
+            // as fast as the client reads. A client that stops reading falls
+            // behind the topic, which cuts it off (max_lag) with its cursor.
+            while (s->alive && !s->cut_off && s->queued + s->in_flight >= self->cfg.client_queue_bytes / 2) {
+                error_code ignored;
+                co_await s->idle.async_wait(net::redirect_error(net::use_awaitable, ignored));
+            }
+            if (!s->alive || s->cut_off)
+                break;
             frame.clear();
             append_envelope(frame, ev->type, ev->data, {},
                             mailbox ? std::string_view{} : std::string_view(name), ev->id);

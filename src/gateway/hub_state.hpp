@@ -30,7 +30,7 @@ using string_map = std::unordered_map<std::string, T, string_hash, std::equal_to
 /// One WebSocket the hub writes to: a client or a service link. Writes go
 /// through one queue and one writer coroutine at a time, in batches.
 struct endpoint {
-    explicit endpoint(const net::any_io_executor& ex) : idle(ex) {}
+    explicit endpoint(const net::any_io_executor& ex) : idle(ex, net::steady_timer::time_point::max()) {}
     std::uint64_t id = 0;
     websocket::stream* ws = nullptr; ///< lives in the handler's frame, which outlives `alive`
     request* req = nullptr;
@@ -40,7 +40,9 @@ struct endpoint {
     std::vector<std::string> queue;
     std::size_t queued = 0;    ///< bytes in `queue`
     std::size_t in_flight = 0; ///< bytes handed to the WebSocket, not yet written
-    net::steady_timer idle;    ///< cancelled when the writer stops
+    /// Never expires: cancelled after every batch written and when the
+    /// writer stops, which wakes whoever waits for room or for the end.
+    net::steady_timer idle;
 };
 
 struct subscription_entry {

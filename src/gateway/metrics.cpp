@@ -131,3 +131,12 @@ std::string hub::state::render_metrics() const
 }
 
 } // namespace strata::gateway
+
+namespace strata::gateway {
+
+std::string hub::metrics() const
+{
+    return state_->render_metrics();
+}
+
+} // namespace strata::gateway

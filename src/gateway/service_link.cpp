@@ -15,7 +15,8 @@ namespace strata::gateway {
 
 struct service_link::state : std::enable_shared_from_this<service_link::state> {
     state(net::any_io_executor e, service_link_config c)
-        : ex(std::move(e)), cfg(std::move(c)), parser(parser_config{16 * 1024 * 1024, 64}), wake(ex), idle(ex)
+        : ex(std::move(e)), cfg(std::move(c)), parser(parser_config{16 * 1024 * 1024, 64}), wake(ex),
+          idle(ex, net::steady_timer::time_point::max())
     {}
 
     net::any_io_executor ex;
@@ -144,7 +145,6 @@ struct service_link::state : std::enable_shared_from_this<service_link::state> {
                     co_await stream.close(1000, "service stopping", ignored);
                 }
                 while (writing) {
-                    idle.expires_at(net::steady_timer::time_point::max());
                     error_code ignored;
                     co_await idle.async_wait(net::redirect_error(net::use_awaitable, ignored));
                 }
