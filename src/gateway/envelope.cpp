@@ -13,9 +13,18 @@ namespace od = simdjson::ondemand;
 
 struct envelope_parser::impl {
     parser_config cfg;
-    od::parser routing;   // the envelope's own keys
-    od::parser checking;  // the data pass: its strings must not clobber the routing pass's
+    // On-demand parsing checks only what it reads: a value it skips, or
+    // the punctuation between values, may be wrong and still pass. The
+    // DOM parser validates the whole text first (and bounds its depth), so
+    // every slice handed on is valid JSON.
+    simdjson::dom::parser validator;
+    od::parser routing;   // the keys that route
     std::string type_buf; // `type` unescaped, alive until the next parse
+
+    bool valid(const std::string& text)
+    {
+        return validator.parse(text.data(), text.size(), false).error() == simdjson::SUCCESS;
+    }
 };
 
 namespace {
@@ -37,110 +46,6 @@ void pad(std::string& text)
 {
     if (text.capacity() - text.size() < envelope_parser::parse_padding)
         text.reserve(text.size() + envelope_parser::parse_padding);
-}
-
-/// Walks a value to its last byte, so that every scalar is parsed: on-demand
-/// skipping checks only the brackets of what it skips.
-bool check(od::value v, std::size_t depth, std::size_t max_depth)
-{
-    od::json_type t;
-    if (v.type().get(t))
-        return false;
-    switch (t) {
-    case od::json_type::object: {
-        if (depth >= max_depth)
-            return false;
-        od::object obj;
-        if (v.get_object().get(obj))
-            return false;
-        for (auto field : obj) {
-            std::string_view key;
-            if (field.unescaped_key().get(key))
-                return false;
-            od::value inner;
-            if (field.value().get(inner) || !check(inner, depth + 1, max_depth))
-                return false;
-        }
-        return true;
-    }
-    case od::json_type::array: {
-        if (depth >= max_depth)
-            return false;
-        od::array arr;
-        if (v.get_array().get(arr))
-            return false;
-        for (auto item : arr) {
-            od::value inner;
-            if (item.get(inner) || !check(inner, depth + 1, max_depth))
-                return false;
-        }
-        return true;
-    }
-    case od::json_type::string: {
-        std::string_view s;
-        return !v.get_string().get(s);
-    }
-    case od::json_type::number: {
-        od::number n;
-        return !v.get_number().get(n);
-    }
-    case od::json_type::boolean: {
-        bool b;
-        return !v.get_bool().get(b);
-    }
-    case od::json_type::null: {
-        bool null = false;
-        return !v.is_null().get(null) && null;
-    }
-    }
-    return false;
-}
-
-/// Whether `slice` (inside a padded text that ends at `end`) is one valid JSON value.
-bool check_json(od::parser& p, std::string_view slice, const char* end, std::size_t max_depth)
-{
-    auto capacity = static_cast<std::size_t>(end - slice.data());
-    od::document doc;
-    if (p.iterate(simdjson::padded_string_view(slice.data(), slice.size(), capacity)).get(doc))
-        return false;
-    od::json_type t;
-    if (doc.type().get(t))
-        return false;
-    bool ok = false;
-    if (t == od::json_type::object || t == od::json_type::array) {
-        od::value v;
-        // A document is not a value; its root container is reached through
-        // get_value(), which on-demand allows for objects and arrays.
-        ok = !doc.get_value().get(v) && check(v, 0, max_depth);
-    } else {
-        // A scalar document: parse it as such.
-        switch (t) {
-        case od::json_type::string: {
-            std::string_view s;
-            ok = !doc.get_string().get(s);
-            break;
-        }
-        case od::json_type::number: {
-            od::number n;
-            ok = !doc.get_number().get(n);
-            break;
-        }
-        case od::json_type::boolean: {
-            bool b;
-            ok = !doc.get_bool().get(b);
-            break;
-        }
-        case od::json_type::null: {
-            bool null = false;
-            ok = !doc.is_null().get(null) && null;
-            break;
-        }
-        default:
-            break;
-        }
-    }
-    const char* at = nullptr;
-    return ok && doc.current_location().get(at) != simdjson::SUCCESS; // nothing after the value
 }
 
 /// The JSON text of a value: containers whole, scalars as their token.
@@ -183,7 +88,7 @@ envelope_parser::envelope_parser(parser_config cfg) : impl_(std::make_unique<imp
     // The parsers' capacity bounds what they allocate: the largest text we accept.
     // Failing here (out of memory) leaves them to allocate at the first parse.
     if (impl_->routing.allocate(cfg.max_bytes + 1, cfg.max_depth + 2) != simdjson::SUCCESS ||
-        impl_->checking.allocate(cfg.max_bytes + 1, cfg.max_depth + 2) != simdjson::SUCCESS)
+        impl_->validator.allocate(cfg.max_bytes + 1, cfg.max_depth + 2) != simdjson::SUCCESS)
         return;
 }
 
@@ -198,10 +103,10 @@ envelope envelope_parser::parse(std::string& text, error_code& ec)
         return env;
     }
     pad(text);
-    const char* end = text.data() + text.capacity();
     od::document doc;
     od::object obj;
-    if (impl_->routing.iterate(simdjson::padded_string_view(text.data(), text.size(), text.capacity()))
+    if (!impl_->valid(text) ||
+        impl_->routing.iterate(simdjson::padded_string_view(text.data(), text.size(), text.capacity()))
             .get(doc) ||
         doc.get_object().get(obj)) {
         ec = error::bad_envelope;
@@ -237,16 +142,10 @@ envelope envelope_parser::parse(std::string& text, error_code& ec)
             }
             seen_id = true;
             env.id = trim_right(v.raw_json_token());
-            // The token is forwarded, so it must be a valid one.
-            if (!check_json(impl_->checking, env.id, end, 1)) {
-                ec = error::bad_envelope;
-                return env;
-            }
         } else {
-            // Unknown keys are ignored (later versions may add some), but
-            // they must be valid JSON all the same.
+            // Unknown keys are ignored: later versions may add some.
             std::string_view raw;
-            if (!raw_value(v, raw) || !check_json(impl_->checking, raw, end, impl_->cfg.max_depth)) {
+            if (!raw_value(v, raw)) {
                 ec = error::bad_envelope;
                 return env;
             }
@@ -254,10 +153,6 @@ envelope envelope_parser::parse(std::string& text, error_code& ec)
     }
     const char* at = nullptr;
     if (!seen_type || doc.current_location().get(at) == simdjson::SUCCESS) {
-        ec = error::bad_envelope;
-        return env;
-    }
-    if (seen_data && !check_json(impl_->checking, env.data, end, impl_->cfg.max_depth)) {
         ec = error::bad_envelope;
         return env;
     }
@@ -290,10 +185,10 @@ link_message envelope_parser::parse_fields(std::string& text, error_code& ec)
         return m;
     }
     pad(text);
-    const char* end = text.data() + text.capacity();
     od::document doc;
     od::object obj;
-    if (impl_->routing.iterate(simdjson::padded_string_view(text.data(), text.size(), text.capacity()))
+    if (!impl_->valid(text) ||
+        impl_->routing.iterate(simdjson::padded_string_view(text.data(), text.size(), text.capacity()))
             .get(doc) ||
         doc.get_object().get(obj))
         return bad();
@@ -353,11 +248,6 @@ link_message envelope_parser::parse_fields(std::string& text, error_code& ec)
     }
     const char* at = nullptr;
     if (doc.current_location().get(at) == simdjson::SUCCESS)
-        return bad();
-    // A service's data goes to clients as it is: it must be valid JSON too.
-    if (!m.data.empty() && !check_json(impl_->checking, m.data, end, impl_->cfg.max_depth))
-        return bad();
-    if (!m.id.empty() && !check_json(impl_->checking, m.id, end, 1))
         return bad();
     return m;
 }
