@@ -147,6 +147,8 @@ TEST(GatewayEnvelope, RefusesEveryMalformedEnvelopeWithBadEnvelope)
         "{\"type\":\"a\",\"data\":\"\x01\"}",     // control character in a string
         "{\"type\":\"a\",\"data\":\"\xff\xfe\"}", // not UTF-8
         "{\"type\":\"\xc0\xaf\"}",                // overlong UTF-8
+        R"({"type":"a","x":"y":7})",              // a colon after a value (found by gateway_fuzz)
+        R"({"type":"a","x":[1 2]})",              // a missing comma in a skipped value
     };
     for (const char* c : cases)
         EXPECT_EQ(parse_error(c), error::bad_envelope) << "accepted: " << c;
@@ -202,7 +204,7 @@ TEST(GatewayEnvelope, ParsesServiceLinkMessages)
          {std::string(R"({"session":1})"), std::string(R"({"op":"reply","session":-1})"),
           std::string(R"({"op":"reply","session":"1"})"), std::string(R"({"op":"hello","types":[1]})"),
           std::string(R"({"op":"hello","types":[""]})"), std::string(R"({"op":"push","data":{"a":nul}})"),
-          std::string("[1]")}) {
+          std::string(R"({"op":"publish","extra":[2ull]})"), std::string("[1]")}) {
         p.parse_link(bad, ec);
         EXPECT_EQ(ec, error::bad_service_message) << "accepted: " << bad;
     }
