@@ -113,17 +113,21 @@ struct topic_state {
         e->id = id;
         e->time = time;
         // Encoded once here; every subscriber writes these same bytes.
-        sse::outgoing_event out{std::to_string(id), type, data, std::nullopt};
-        error_code ec;
-        sse::encode(out, e->sse, ec);
-        e->json.reserve(data.size() + type.size() + 40);
-        e->json += "{\"id\":";
-        e->json += std::to_string(id);
-        e->json += ",\"type\":";
-        json::append_string(e->json, type);
-        e->json += ",\"data\":";
-        json::append_string(e->json, data);
-        e->json += '}';
+        if (cfg.encode_sse) {
+            sse::outgoing_event out{std::to_string(id), type, data, std::nullopt};
+            error_code ec;
+            sse::encode(out, e->sse, ec);
+        }
+        if (cfg.encode_json) {
+            e->json.reserve(data.size() + type.size() + 40);
+            e->json += "{\"id\":";
+            e->json += std::to_string(id);
+            e->json += ",\"type\":";
+            json::append_string(e->json, type);
+            e->json += ",\"data\":";
+            json::append_string(e->json, data);
+            e->json += '}';
+        }
         e->type = std::move(type);
         e->data = std::move(data);
         auto size = footprint(*e);

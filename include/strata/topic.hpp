@@ -78,6 +78,12 @@ struct topic_config {
     /// resume from its cursor. Zero: no limit (only expiry ends it).
     std::uint64_t max_lag = 50'000;
     lag_policy on_lag = lag_policy::cut_off;
+    /// Whether events carry their text/event-stream framing (event::sse,
+    /// which sse::handler writes) and their JSON form (event::json, which
+    /// long_poll::handler writes). A topic nobody reads that way (the
+    /// gateway's) saves the memory; those handlers refuse such a topic.
+    bool encode_sse = true;
+    bool encode_json = true;
 };
 
 /// Where a topic's events get their ids and their order. The in-memory

@@ -23,20 +23,24 @@ topic_config config::default_mailbox()
     t.max_lag = 800; // below max_events: a cut-off connection can still resume
     t.on_lag = lag_policy::cut_off;
     t.max_batch = 256;
+    t.encode_sse = t.encode_json = false; // the gateway frames its own envelopes
     return t;
 }
 
 topic_config config::default_topics()
 {
+    // Live state (positions, scores): a short window to resume over a
+    // dropped connection, not a history; thousands of topics stay small.
     topic_config t;
-    t.max_events = 256;
-    t.max_bytes = 1024 * 1024;
-    t.max_age = std::chrono::minutes(1);
-    t.max_lag = 200;
+    t.max_events = 128;
+    t.max_bytes = 256 * 1024;
+    t.max_age = std::chrono::seconds(30);
+    t.max_lag = 100;
     // A subscriber of a busy topic wants the news, not the backlog: skip and
     // say how much (a gap envelope).
     t.on_lag = lag_policy::skip;
     t.max_batch = 256;
+    t.encode_sse = t.encode_json = false;
     return t;
 }
 

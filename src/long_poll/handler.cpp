@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <stdexcept>
+
 namespace strata::long_poll {
 
 net::awaitable<void> answer(topic& t, request& req, response& res, const handler_config& cfg, error_code& ec)
@@ -81,6 +83,8 @@ net::awaitable<void> answer(topic& t, request& req, response& res, const handler
 
 strata::handler handler(topic& t, handler_config cfg)
 {
+    if (!t.config().encode_json)
+        throw std::invalid_argument("long_poll::handler needs a topic with encode_json");
     return [&t, cfg = std::move(cfg)](request& req, response& res) -> net::awaitable<void> {
         error_code ec;
         co_await answer(t, req, res, cfg, ec);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <stdexcept>
+
 namespace strata::sse {
 
 namespace {
@@ -156,6 +158,8 @@ net::awaitable<void> stream(topic& t, request& req, response& res, const handler
 
 strata::handler handler(topic& t, handler_config cfg)
 {
+    if (!t.config().encode_sse)
+        throw std::invalid_argument("sse::handler needs a topic with encode_sse");
     return [&t, cfg = std::move(cfg)](request& req, response& res) -> net::awaitable<void> {
         error_code ec;
         co_await stream(t, req, res, cfg, ec);
