@@ -18,16 +18,20 @@
 #   9. WebSocket echo       strata vs websocketpp vs Boost.Beast: round trips/s, MB/s, latency and
 #                           server CPU per round trip (50 x 64 B, 50 x 16 KiB, 50 x 64 B at depth 8),
 #                           memory per idle WebSocket (10,000 of them)
+#  10. gateway              strata's gateway vs a Node.js one (npm ws): 10,000 riders at 1 location
+#                           update/s, 1,000 at saturation, 10,000 idle: messages/s, CPU per message
+#                           and messages per core-second, latency p50/p99, memory per idle rider
 #
 # usage: benchmarks/run_all.sh [--no-build] [--build-dir DIR] [--quick] [-- run.sh options]
 #   --quick   short runs (parser 0.2 s per case, wrk, h2load and strata_h3load 3 s,
 #             2,000 idle connections, 3 page loads, 2,000 SSE subscribers, 6 s of updates,
-#             WebSocket echo 3 s per case and 1,000 idle WebSockets)
+#             WebSocket echo 3 s per case and 1,000 idle WebSockets, gateway 2,000 riders
+#             and 5 s per run)
 #             to check the setup
 # Anything after `--` goes to benchmarks/load/run.sh (see its --help); see
 # load/h2load.sh --help, strata_page_load --help, load/h3.sh --help,
-# load/sse_fanout.sh --help, strata_polling_cost --help and load/ws_echo.sh --help
-# to run 4 to 9 alone.
+# load/sse_fanout.sh --help, strata_polling_cost --help, load/ws_echo.sh --help and
+# load/gateway.sh --help to run 4 to 10 alone.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -58,7 +62,7 @@ if [ $build = 1 ]; then
     cmake --build "$build_dir" -j"$jobs" --target strata_parser_bench strata_bench_server \
         strata_bench_beast_server strata_idle_memory strata_page_load strata_h3load strata_polling_cost \
         strata_sse_fanout_server strata_sse_load strata_bench_ws_server strata_bench_ws_websocketpp_server \
-        strata_bench_ws_beast_server strata_ws_load
+        strata_bench_ws_beast_server strata_ws_load strata_gateway_bench_server strata_gateway_load
 fi
 
 echo "== machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -123,5 +127,12 @@ echo "######## 9. WebSocket echo"
 ws_args=()
 [ $quick = 1 ] && ws_args=(--quick)
 "$here/load/ws_echo.sh" --build-dir "$build_dir" "${ws_args[@]}"
+
+# (10) Gateway, pinned as (9): the gateways on CPU 0, the load client on CPU 1.
+echo
+echo "######## 10. gateway"
+gateway_args=()
+[ $quick = 1 ] && gateway_args=(--quick)
+"$here/load/gateway.sh" --build-dir "$build_dir" "${gateway_args[@]}"
 echo
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,7 +4,9 @@
 // written on Boost.Asio alone, with the opening handshake and the framing
 // done by hand, so that it favours none of the three servers it drives
 // (strata, websocketpp, Boost.Beast) and costs as little per message as a
-// client can: one thread, callbacks, frames encoded once.
+// client can: one thread, callbacks, frames encoded once. What it shares
+// with the gateway's load client (/proc readers, handshake, framing) is in
+// load/ws_client.hpp.
 //
 // Echo mode: opens --connections WebSockets (GET --path, the RFC 6455 §1.3
 // example key, so the Sec-WebSocket-Accept of the 101 can be checked
@@ -37,7 +39,7 @@
 //   RESULT name=.. mode=echo connections=.. size=.. depth=.. rt_per_s=.. mb_per_s_up=.. ...
 //   RESULT name=.. mode=idle connections=.. alive=.. rss_before_kib=.. rss_after_kib=.. bytes_per_conn=..
 
-#include <utility> // Boost 1.74's Asio headers miss it under GCC 12
+#include "ws_client.hpp" // first: <utility> for Boost 1.74's Asio headers under GCC 12
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -45,22 +47,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +64,7 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using clock_type = std::chrono::steady_clock;
 using boost::system::error_code;
+using namespace strata_bench;
 
 struct options {
     std::string host = "127.0.0.1";
@@ -150,53 +144,7 @@ options parse(int argc, char** argv)
     return o;
 }
 
-// ---- the server process, from /proc -------------------------------------------
-
-// utime + stime in seconds: fields 14 and 15 of /proc/PID/stat, counted after
-// the ')' that ends the command name (which may hold spaces).
-std::optional<double> process_cpu_seconds(long pid)
-{
-    std::ifstream in{"/proc/" + std::to_string(pid) + "/stat"};
-    std::string text{std::istreambuf_iterator<char>{in}, {}};
-    const auto close = text.rfind(')');
-    if (close == std::string::npos)
-        return std::nullopt;
-    std::istringstream fields{text.substr(close + 2)};
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i) {
-        if (i == 14)
-            utime = std::strtoull(field.c_str(), nullptr, 10);
-        else if (i == 15)
-            stime = std::strtoull(field.c_str(), nullptr, 10);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-std::optional<long> rss_kib(long pid)
-{
-    std::ifstream in{"/proc/" + std::to_string(pid) + "/status"};
-    for (std::string line; std::getline(in, line);)
-        if (line.starts_with("VmRSS:"))
-            return std::atol(line.c_str() + 6);
-    return std::nullopt;
-}
-
-double own_cpu_seconds()
-{
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    auto sec = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
-    return sec(ru.ru_utime) + sec(ru.ru_stime);
-}
-
 // ---- framing -------------------------------------------------------------------
-
-// RFC 6455 §1.3's example: this key's accept value is printed in the RFC.
-constexpr std::string_view handshake_key = "dGhlIHNhbXBsZSBub25jZQ==";
-constexpr std::string_view handshake_accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
-// RFC 6455 §5.7's example masking key.
-constexpr std::array<std::uint8_t, 4> masking_key = {0x37, 0xfa, 0x21, 0x3d};
 
 std::uint8_t payload_byte(std::size_t i)
 {
@@ -206,54 +154,12 @@ std::uint8_t payload_byte(std::size_t i)
 // One masked binary frame (FIN set) carrying `size` bytes of payload_byte().
 std::vector<std::uint8_t> encode_frame(std::size_t size)
 {
-    std::vector<std::uint8_t> f;
-    f.push_back(0x80 | 0x2);
-    if (size < 126)
-        f.push_back(static_cast<std::uint8_t>(0x80 | size));
-    else if (size <= 0xffff) {
-        f.push_back(0x80 | 126);
-        f.push_back(static_cast<std::uint8_t>(size >> 8));
-        f.push_back(static_cast<std::uint8_t>(size));
-    } else {
-        f.push_back(0x80 | 127);
-        for (int shift = 56; shift >= 0; shift -= 8)
-            f.push_back(static_cast<std::uint8_t>(static_cast<std::uint64_t>(size) >> shift));
-    }
-    f.insert(f.end(), masking_key.begin(), masking_key.end());
+    std::vector<std::uint8_t> payload(size);
     for (std::size_t i = 0; i < size; ++i)
-        f.push_back(payload_byte(i) ^ masking_key[i % 4]);
+        payload[i] = payload_byte(i);
+    std::vector<std::uint8_t> f;
+    append_frame(f, opcode::binary, payload.data(), payload.size());
     return f;
-}
-
-bool iequals(std::string_view a, std::string_view b)
-{
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return (x | 0x20) == (y | 0x20); });
-}
-
-// The opening handshake's answer: a 101 with our key's Sec-WebSocket-Accept.
-// An empty result means it is good.
-std::string check_handshake(std::string_view head)
-{
-    if (!head.starts_with("HTTP/1.1 101"))
-        return "no 101: " + std::string(head.substr(0, head.find('\r')));
-    for (std::size_t pos = head.find("\r\n"); pos != std::string_view::npos && pos + 2 < head.size();) {
-        const auto start = pos + 2;
-        const auto end = head.find("\r\n", start);
-        const auto line = head.substr(start, end - start);
-        const auto colon = line.find(':');
-        if (colon != std::string_view::npos && iequals(line.substr(0, colon), "sec-websocket-accept")) {
-            auto value = line.substr(colon + 1);
-            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
-                value.remove_prefix(1);
-            while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-                value.remove_suffix(1);
-            return value == handshake_accept ? std::string{}
-                                             : "wrong Sec-WebSocket-Accept: " + std::string(value);
-        }
-        pos = end;
-    }
-    return "101 without Sec-WebSocket-Accept";
 }
 
 // ---- the run -------------------------------------------------------------------
@@ -263,7 +169,7 @@ class load;
 class connection {
 public:
     connection(load& l, net::io_context& ioc, std::size_t read_buffer)
-        : load_(l), socket_(ioc), buf_(read_buffer)
+        : load_(l), socket_(ioc), buf_(read_buffer), reader_(opcode::binary)
     {}
 
     void start(const tcp::endpoint& ep);
@@ -274,24 +180,25 @@ private:
     void on_handshake_read(std::size_t have);
     void read();
     void parse(const std::uint8_t* p, std::size_t n);
-    void on_message();
     void write();
     void fail(const std::string& why);
+
+    // What frame_reader calls.
+    friend class strata_bench::frame_reader;
+    bool on_data(const std::uint8_t* p, std::size_t n);
+    bool on_message_end();
+    bool on_ping(const std::uint8_t*, std::size_t) { return true; } // no server pings within a run
+    void on_error(const std::string& why) { fail(why); }
 
     load& load_;
     tcp::socket socket_;
     std::vector<std::uint8_t> buf_;
 
-    // Frame parsing: the header being gathered, then the payload left of the frame.
-    std::array<std::uint8_t, 10> header_{};
-    std::size_t header_have_ = 0;
-    bool in_frame_ = false;
-    std::uint64_t payload_left_ = 0;
-    bool frame_fin_ = false;
-    bool frame_data_ = false;
-    // The message being received: its bytes so far.
-    bool in_message_ = false;
+    frame_reader reader_;
+    // The bytes of the message being received so far, and the echoes the
+    // current read completed.
     std::uint64_t message_bytes_ = 0;
+    std::size_t echoed_ = 0;
 
     // Messages whose write has not started, and those of the write under way.
     std::size_t pending_ = 0;
@@ -310,9 +217,7 @@ public:
         frame_bytes_ = frame.size();
         for (std::size_t i = 0; i < opt.depth; ++i)
             frames_.insert(frames_.end(), frame.begin(), frame.end());
-        request_ = "GET " + opt.path + " HTTP/1.1\r\nHost: " + opt.host + ":" + std::to_string(opt.port) +
-                   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " +
-                   std::string(handshake_key) + "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        request_ = handshake_request(opt.host, opt.port, opt.path);
     }
 
     int run()
@@ -451,15 +356,7 @@ private:
         const double secs = std::chrono::duration<double>(end.at - begin_.at).count();
         const auto rts = end.round_trips - begin_.round_trips;
         const auto written = end.frames_written - begin_.frames_written;
-        auto pct = [&](double q) -> double {
-            if (latencies_ns_.empty())
-                return 0;
-            const auto k = static_cast<std::size_t>(q * static_cast<double>(latencies_ns_.size() - 1));
-            std::nth_element(latencies_ns_.begin(), latencies_ns_.begin() + static_cast<std::ptrdiff_t>(k),
-                             latencies_ns_.end());
-            return latencies_ns_[k] / 1e3;
-        };
-        const double p50 = pct(0.50), p99 = pct(0.99);
+        const double p50 = quantile(latencies_ns_, 0.50) / 1e3, p99 = quantile(latencies_ns_, 0.99) / 1e3;
         const double server_cpu = end.server_cpu - begin_.server_cpu;
         const double own_cpu = end.own_cpu - begin_.own_cpu;
         const double rt_per_s = static_cast<double>(rts) / secs;
@@ -607,90 +504,48 @@ void connection::read()
     });
 }
 
-// Server-to-client frames are unmasked (RFC 6455 §5.1). Data frames must be
-// binary (the echo keeps the opcode), possibly fragmented; pings and pongs,
-// which may come between fragments (§5.4), are skipped (no server pings
-// within a run); a close frame ends the run.
+// Echoes must be binary messages, as sent; the echoes one read completes
+// are answered in one write.
 void connection::parse(const std::uint8_t* p, std::size_t n)
 {
-    std::size_t echoed = 0;
-    for (;;) {
-        if (!in_frame_) {
-            auto need = [this] {
-                const auto len7 = header_have_ < 2 ? 0 : header_[1] & 0x7f;
-                return len7 == 126 ? std::size_t{4} : len7 == 127 ? std::size_t{10} : std::size_t{2};
-            };
-            while (header_have_ < need() && n > 0) {
-                header_[header_have_++] = *p++;
-                --n;
+    echoed_ = 0;
+    if (reader_.feed(p, n, *this) && echoed_ > 0)
+        send(echoed_);
+}
+
+bool connection::on_data(const std::uint8_t* p, std::size_t n)
+{
+    if (load_.verifying())
+        for (std::size_t i = 0; i < n; ++i)
+            if (p[i] != payload_byte(message_bytes_ + i)) {
+                fail("echo differs at byte " + std::to_string(message_bytes_ + i));
+                return false;
             }
-            if (header_have_ < need())
-                break;
-            if (header_[1] & 0x80)
-                return fail("masked frame from the server");
-            if (header_[0] & 0x70)
-                return fail("reserved bits set");
-            std::uint64_t len = header_[1] & 0x7f;
-            if (len >= 126) {
-                len = 0;
-                for (std::size_t i = 2; i < header_have_; ++i)
-                    len = (len << 8) | header_[i];
-            }
-            const auto opcode = header_[0] & 0x0f;
-            frame_fin_ = (header_[0] & 0x80) != 0;
-            frame_data_ = opcode == 0x0 || opcode == 0x2;
-            if (opcode == 0x8)
-                return fail("close frame from the server");
-            if (opcode == 0x2) {
-                if (in_message_)
-                    return fail("a new message before the last one ended");
-                in_message_ = true;
-                message_bytes_ = 0;
-            } else if (opcode == 0x0 ? !in_message_ : opcode != 0x9 && opcode != 0xa) {
-                return fail("unexpected opcode " + std::to_string(opcode) +
-                            " (the echo of a binary message)");
-            }
-            header_have_ = 0;
-            payload_left_ = len;
-            in_frame_ = true;
-        }
-        const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(payload_left_, n));
-        if (frame_data_) {
-            if (load_.verifying())
-                for (std::size_t i = 0; i < take; ++i)
-                    if (p[i] != payload_byte(message_bytes_ + i))
-                        return fail("echo differs at byte " + std::to_string(message_bytes_ + i));
-            message_bytes_ += take;
-        }
-        payload_left_ -= take;
-        p += take;
-        n -= take;
-        if (payload_left_ > 0)
-            break;
-        in_frame_ = false;
-        if (!frame_data_ || !frame_fin_)
-            continue;
-        if (message_bytes_ != load_.size())
-            return fail("echo of " + std::to_string(message_bytes_) + " bytes, sent " +
-                        std::to_string(load_.size()));
-        in_message_ = false;
-        if (sent_count_ == 0)
-            return fail("an echo of a message never sent");
-        load_.round_trip(sent_at_[sent_head_], clock_type::now());
-        sent_head_ = (sent_head_ + 1) % sent_at_.size();
-        --sent_count_;
-        ++echoed;
+    message_bytes_ += n;
+    return true;
+}
+
+bool connection::on_message_end()
+{
+    if (message_bytes_ != load_.size()) {
+        fail("echo of " + std::to_string(message_bytes_) + " bytes, sent " + std::to_string(load_.size()));
+        return false;
     }
-    if (echoed > 0)
-        send(echoed);
+    message_bytes_ = 0;
+    if (sent_count_ == 0) {
+        fail("an echo of a message never sent");
+        return false;
+    }
+    load_.round_trip(sent_at_[sent_head_], clock_type::now());
+    sent_head_ = (sent_head_ + 1) % sent_at_.size();
+    --sent_count_;
+    ++echoed_;
+    return true;
 }
 
 bool connection::alive()
 {
-    // A non-blocking peek: EAGAIN means open and quiet; 0 means the server closed it.
-    char c;
-    const auto r = ::recv(socket_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    return r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    return peer_still_open(socket_.native_handle());
 }
 
 void connection::fail(const std::string& why)
@@ -703,19 +558,8 @@ void connection::fail(const std::string& why)
 int main(int argc, char** argv)
 {
     const auto opt = parse(argc, argv);
-    // Each connection is a descriptor: raise the soft limit to the hard one.
-    rlimit rl{};
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-        rl.rlim_cur < opt.connections + 16) {
-        std::fprintf(
-            stderr, "strata_ws_load: the open-file limit (%llu) is below %zu connections; raise ulimit -Hn\n",
-            static_cast<unsigned long long>(rl.rlim_cur), opt.connections);
+    if (!raise_open_file_limit(opt.connections, "strata_ws_load"))
         return 1;
-    }
     try {
         // One thread and nothing shared with another: Asio may skip its locks.
         net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
