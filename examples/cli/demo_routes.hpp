@@ -6,7 +6,8 @@
 namespace strata_cli {
 
 /// The routes `strata serve` answers besides its files: /hello, /echo,
-/// /scores (short polling) and /stream (a chunked body).
+/// /stream (a chunked body) and /tokens?prompt=TEXT (an answer streamed
+/// token by token as Server-Sent Events).
 void add_demo_routes(strata::server& srv);
 
 } // namespace strata_cli

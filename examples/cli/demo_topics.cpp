@@ -11,7 +11,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 namespace strata_cli {
 
@@ -39,6 +41,16 @@ std::uint64_t mix(std::uint64_t x) // splitmix64's finaliser: a fixed, well-spre
     return x ^ (x >> 31);
 }
 
+// Only the score now matters to someone who opens the page: a window of
+// one event, replayed to each new stream, is the current score at once.
+strata::topic_config latest_only()
+{
+    strata::topic_config cfg;
+    cfg.max_events = 1;
+    cfg.max_lag = 0; // a stream behind by one event just gets the newest (after a strata-gap)
+    return cfg;
+}
+
 /// Cents as a JSON number: 4810 -> "48.10", -35 -> "-0.35".
 std::string decimal(long long cents)
 {
@@ -48,11 +60,36 @@ std::string decimal(long long cents)
 
 } // namespace
 
+std::string scoreboard::document()
+{
+    constexpr std::chrono::seconds tick_length{3};
+    const auto now_tick =
+        static_cast<std::uint64_t>((std::chrono::steady_clock::now() - start_) / tick_length);
+    while (tick_ < now_tick) {
+        ++tick_;
+        if (tick_ % 90 == 0)
+            home_ = away_ = 0; // full time: the next match kicks off
+        const auto roll = mix(tick_) % 8;
+        home_ += roll == 0;
+        away_ += roll == 1;
+    }
+    const auto updated = std::chrono::system_clock::to_time_t(wall_start_ + tick_ * tick_length);
+    std::tm tm{};
+    ::gmtime_r(&updated, &tm);
+    char out[256];
+    std::snprintf(out, sizeof out,
+                  "{\"match\":\"Strata Rovers - Asio Athletic\",\"minute\":%u,\"home\":%d,\"away\":%d,"
+                  "\"updated\":\"%04d-%02d-%02dT%02d:%02d:%02dZ\"}\n",
+                  static_cast<unsigned>(tick_ % 90 + 1), home_, away_, tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return out;
+}
+
 demo_topics::demo_topics(net::any_io_executor ex)
-    : ticks_(demo_window()), stocks_(demo_window()), prices_{{"ASIO", 10125, 0},
-                                                             {"HTTP", 2999, 0},
-                                                             {"QUIC", 4810, 0},
-                                                             {"TLS", 7200, 0}},
+    : ticks_(demo_window()), stocks_(demo_window()), scores_(latest_only()), prices_{{"ASIO", 10125, 0},
+                                                                                     {"HTTP", 2999, 0},
+                                                                                     {"QUIC", 4810, 0},
+                                                                                     {"TLS", 7200, 0}},
       timer_(ex)
 {}
 
@@ -74,10 +111,26 @@ void demo_topics::add_routes(strata::server& srv)
             co_await res.send(status::ok, doc, "application/json");
         }
     });
+    srv.route("GET", "/scores", [this](request& req, response& res) -> net::awaitable<void> {
+        auto doc = board_.document();
+        auto tag = strata::make_etag(doc);
+        res.set_header("ETag", tag);
+        res.set_header("Cache-Control", "no-cache");
+        if (strata::not_modified(req, tag)) {
+            co_await res.start(status::not_modified);
+            co_await res.finish();
+        } else {
+            co_await res.send(status::ok, doc, "application/json");
+        }
+    });
+    strata::sse::handler_config latest;
+    latest.replay_retained = true;
+    srv.route("GET", "/scores/events", strata::sse::handler(scores_, latest));
 }
 
 void demo_topics::start()
 {
+    publish_score();
     net::co_spawn(timer_.get_executor(), publish_every_second(), net::detached);
 }
 
@@ -87,6 +140,7 @@ void demo_topics::stop()
     timer_.cancel();
     ticks_.close();
     stocks_.close();
+    scores_.close();
 }
 
 net::awaitable<void> demo_topics::publish_every_second()
@@ -99,7 +153,18 @@ net::awaitable<void> demo_topics::publish_every_second()
             co_return;
         ticks_.publish("tick", std::to_string(tick));
         move_a_price(tick);
+        publish_score();
     }
+}
+
+void demo_topics::publish_score()
+{
+    auto doc = board_.document();
+    if (doc == last_score_)
+        return;
+    last_score_ = doc;
+    doc.pop_back(); // the document's final line break: one data line
+    scores_.publish("score", doc);
 }
 
 void demo_topics::move_a_price(std::uint64_t tick)

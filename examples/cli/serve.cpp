@@ -6,6 +6,8 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "demo_gateway.hpp"
+#include "demo_page.hpp"
 #include "demo_routes.hpp"
 #include "demo_topics.hpp"
 #include "demo_websockets.hpp"
@@ -71,9 +73,11 @@ int serve_main(int argc, char** argv)
     }
     if (a.has("help")) {
         print_help(usage,
-                   "Serves files and demo routes: GET /hello, POST /echo, GET /scores (ETag, 304: poll it),\n"
-                   "GET /stream?n=N (N lines, one each 100 ms), and push demos published every second:\n"
-                   "/ticks/events and /stocks/events (Server-Sent Events: strata sse URL),\n"
+                   "Serves the demo page at / (open it in a browser), files and demo routes: GET /hello,\n"
+                   "POST /echo, GET /scores (ETag, 304: poll it), GET /stream?n=N (N lines, one each\n"
+                   "100 ms), GET /tokens?prompt=TEXT (an answer token by token, as Server-Sent Events),\n"
+                   "and push demos published every second:\n"
+                   "/ticks/events, /stocks/events and /scores/events (Server-Sent Events: strata sse URL),\n"
                    "/ticks/poll and /stocks/poll (long polling: strata poll --long URL),\n"
                    "/stocks/quote (ETag, 304: strata poll URL); WebSockets: /ws/echo (every message\n"
                    "back) and /ws/chat?name=NAME (a chat room), opened with an HTTP/1.1 Upgrade or an\n"
@@ -119,10 +123,13 @@ int serve_main(int argc, char** argv)
     net::io_context io;
     demo_topics push{io.get_executor()}; // before the server: its routes refer to the topics
     demo_websockets sockets;             // and to the chat room
+    demo_gateway gateway{io.get_executor()};
     strata::server srv{io.get_executor(), cfg};
+    add_demo_page(srv); // a route: / is the demo page even when --root has an index.html
     add_demo_routes(srv);
     push.add_routes(srv);
     sockets.add_routes(srv);
+    gateway.add_routes(srv);
     srv.fallback(strata::static_files(root));
 
     std::printf("serving %s\n", std::filesystem::absolute(root).lexically_normal().c_str());
@@ -163,6 +170,7 @@ int serve_main(int argc, char** argv)
                                                                : try_base;
     if (!try_base.empty())
         std::printf(
+            "demo page: %s/\n"
             "push demos, published every second, on every listener:\n"
             "  Server-Sent Events  /ticks/events  /stocks/events  (try: strata sse %s%s/ticks/events)\n"
             "  long polling        /ticks/poll    /stocks/poll    (try: strata poll --long %s%s/ticks/poll)\n"
@@ -170,10 +178,19 @@ int serve_main(int argc, char** argv)
             "WebSockets, on every listener:\n"
             "  echo                /ws/echo                       (try: strata ws %s%s/ws/echo)\n"
             "  chat room           /ws/chat?name=NAME             (try: strata ws "
-            "%s'%s/ws/chat?name=alice')\n",
-            try_flags.c_str(), try_base.c_str(), try_flags.c_str(), try_base.c_str(), try_flags.c_str(),
-            try_base.c_str(), try_flags.c_str(), ws_base.c_str(), try_flags.c_str(), ws_base.c_str());
+            "%s'%s/ws/chat?name=alice')\n"
+            "gateway (typed envelopes, the rider app and the chat room), on every listener:\n"
+            "  clients             /gateway?access_token=NAME     (try: strata ws "
+            "%s'%s/gateway?access_token=alice')\n"
+            "  metrics             /metrics                       (Prometheus text format)\n",
+            try_base.c_str(), try_flags.c_str(), try_base.c_str(), try_flags.c_str(), try_base.c_str(),
+            try_flags.c_str(), try_base.c_str(), try_flags.c_str(), ws_base.c_str(), try_flags.c_str(),
+            ws_base.c_str(), try_flags.c_str(), ws_base.c_str());
     push.start();
+    // The simulated driver is a client of the gateway like any other: over
+    // the loopback of the plain HTTP listener.
+    if (!http_base.empty())
+        gateway.start_driver("ws" + http_base.substr(4) + "/gateway");
     if (!dev.certificate_file.empty())
         std::printf("development certificate: %s\n  (trust it with: strata get --cacert %s URL)\n",
                     dev.certificate_file.c_str(), dev.certificate_file.c_str());
@@ -186,6 +203,7 @@ int serve_main(int argc, char** argv)
         std::printf("shutting down (again to quit at once)\n");
         std::fflush(stdout);
         push.stop(); // ends the event streams and held polls, which would otherwise hold the shutdown
+        gateway.stop();
         srv.shutdown();
         signals.async_wait([](strata::error_code e, int) {
             if (!e)
