@@ -3,8 +3,10 @@
 #
 # The demo command: installs the dependencies, builds the `strata` tool,
 # starts `strata serve` (http://localhost:8080, https://localhost:8443 with a
-# development certificate) and talks to it with `strata get` and `strata poll`.
-# On a terminal the server keeps running until Ctrl-C; otherwise it stops.
+# development certificate), talks to it with `strata get`, `strata poll` and
+# `strata ws` (the gateway), and prints the demo page's URL to open in a
+# browser. On a terminal the server keeps running until Ctrl-C; otherwise
+# it stops.
 # STRATA_DEMO_HTTP_PORT / STRATA_DEMO_HTTPS_PORT change the ports.
 set -euo pipefail
 
@@ -47,9 +49,16 @@ show get -v --http3 --cacert "$cert" "https://localhost:$https_port/hello"
 show get "http://localhost:$http_port/stream?n=3"
 show get -I "http://localhost:$http_port/README.md"
 show poll --count 1 "http://localhost:$http_port/scores"
+# The gateway: a typed envelope in, its typed answer out, on one WebSocket.
+printf '\n$ echo '"'"'{"type":"route","id":1}'"'"' | strata ws "ws://localhost:%s/gateway?access_token=demo"\n' "$http_port"
+(echo '{"type":"route","id":1}'; sleep 1) | "$strata" ws "ws://localhost:$http_port/gateway?access_token=demo" | head -c 400
+echo
+
+printf '\n==> Open the demo page: http://localhost:%s/  (live scores, a ticker three ways, a token stream,\n' "$http_port"
+printf '    a chat room and the rider app, the last two through the WebSocket gateway)\n'
 
 if [[ -t 0 ]]; then
-    printf '\nstrata serve is running on http://localhost:%s and https://localhost:%s; Ctrl-C stops it.\n' \
+    printf '\nstrata serve is running: open http://localhost:%s/ (also https://localhost:%s/); Ctrl-C stops it.\n' \
         "$http_port" "$https_port"
     wait "$server" || true
 fi
