@@ -40,7 +40,7 @@ net::awaitable<void> refuse(response& res, const auth_result& a)
 template <class Endpoint>
 net::awaitable<void> drain(Endpoint& e)
 {
-    while (e.writing) {
+    while (e.writing || e.closers > 0) {
         if (e.req)
             e.req->abort(); // the connection is over: a write to it fails at once
         error_code ignored;
@@ -105,6 +105,14 @@ net::awaitable<void> hub::state::serve_client(request& req, response& res)
     s->user = std::move(a.user);
     sessions.emplace(s->id, s);
     ++connections_total;
+    // A graceful server shutdown closes the connection with 1001, from
+    // beside the read below; its end then ends the loop.
+    req.on_shutdown([weak = std::weak_ptr<client_session>(s), self = weak_from_this()] {
+        auto session = weak.lock();
+        auto st = self.lock();
+        if (session && st)
+            st->close_beside(session, 1001, "server shutting down");
+    });
     auto& u = user_named(s->user);
     std::erase_if(u.sessions, [](const auto& w) { return w.expired(); });
     u.sessions.push_back(s);
@@ -136,6 +144,7 @@ net::awaitable<void> hub::state::serve_client(request& req, response& res)
             break;
         }
     }
+    req.on_shutdown({});
     s->alive = false;
     end_subscriptions(*s);
     sessions.erase(s->id);
@@ -274,12 +283,19 @@ net::awaitable<void> hub::state::serve_link(request& req, response& res)
     l->ws = &ws;
     l->req = &req;
     links.emplace(l->id, l);
+    req.on_shutdown([weak = std::weak_ptr<link_session>(l), self = weak_from_this()] {
+        auto link = weak.lock();
+        auto st = self.lock();
+        if (link && st)
+            st->close_beside(link, 1001, "server shutting down");
+    });
     while (l->alive && !stopping) {
         auto m = co_await ws.read(ec);
         if (ec)
             break;
         on_link_message(l, m);
     }
+    req.on_shutdown({});
     l->alive = false;
     links.erase(l->id);
     if (auto it = services.find(l->service); it != services.end() && it->second->link.lock() == l)

@@ -206,24 +206,38 @@ void hub::state::cut_off(const std::shared_ptr<client_session>& s)
     ++drops_slow_consumer;
     s->queue.clear();
     s->queued = 0;
-    // The close frame waits behind what the client does not read: bound the
-    // wait, then drop the connection. Its mailbox keeps what it missed.
+    // Its mailbox keeps what it missed; the reason says how to resume.
+    close_beside(s, 1013, "slow consumer; resume with after=N");
+}
+
+template <class Endpoint>
+void hub::state::close_beside(const std::shared_ptr<Endpoint>& e, std::uint16_t code, std::string reason)
+{
+    if (!e->alive)
+        return;
+    ++e->closers;
+    // The close frame may wait behind what the peer does not read: bound
+    // the wait, then drop the connection.
     auto guard = std::make_shared<net::steady_timer>(ex, cfg.websocket.close_timeout);
-    guard->async_wait([s, guard](error_code ec) {
-        if (!ec && s->alive && s->req)
-            s->req->abort();
+    guard->async_wait([e, guard](error_code ec) {
+        if (!ec && e->alive && e->req)
+            e->req->abort();
     });
     net::co_spawn(
         ex,
-        [s, guard]() -> net::awaitable<void> {
+        [e, guard, code, reason = std::move(reason)]() -> net::awaitable<void> {
             error_code ignored;
-            std::string reason = "slow consumer; resume with after=N";
-            if (s->alive)
-                co_await s->ws->close(1013, reason, ignored);
+            co_await e->ws->close(code, reason, ignored);
             guard->cancel();
+            --e->closers;
+            e->idle.cancel();
         },
         net::detached);
 }
+
+// endpoints.cpp closes both kinds on a server's shutdown.
+template void hub::state::close_beside(const std::shared_ptr<client_session>&, std::uint16_t, std::string);
+template void hub::state::close_beside(const std::shared_ptr<link_session>&, std::uint16_t, std::string);
 
 void hub::state::send_error(const std::shared_ptr<client_session>& s, error e, std::string_view for_type,
                             std::string_view id)
@@ -655,21 +669,10 @@ void hub::shutdown()
         return;
     st.stopping = true;
     st.sweep.cancel();
-    auto close_all = [&](auto& endpoints) {
-        for (auto& [_, e] : endpoints) {
-            auto s = e;
-            net::co_spawn(
-                st.ex,
-                [s]() -> net::awaitable<void> {
-                    error_code ignored;
-                    if (s->alive)
-                        co_await s->ws->close(1001, "gateway shutting down", ignored);
-                },
-                net::detached);
-        }
-    };
-    close_all(st.sessions);
-    close_all(st.links);
+    for (auto& [_, s] : st.sessions)
+        st.close_beside(s, 1001, "gateway shutting down");
+    for (auto& [_, l] : st.links)
+        st.close_beside(l, 1001, "gateway shutting down");
     for (auto& [_, t] : st.topics)
         t->log.close();
     for (auto& [_, u] : st.users)

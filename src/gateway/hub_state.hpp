@@ -37,6 +37,9 @@ struct endpoint {
     bool alive = true;
     bool writing = false;
     bool cut_off = false;
+    /// Close handshakes started beside the reader; the handler waits for
+    /// them too before its WebSocket goes.
+    int closers = 0;
     std::vector<std::string> queue;
     std::size_t queued = 0;    ///< bytes in `queue`
     std::size_t in_flight = 0; ///< bytes handed to the WebSocket, not yet written
@@ -128,6 +131,11 @@ struct hub::state : std::enable_shared_from_this<hub::state> {
     // Writing, to clients and service links alike.
     bool enqueue(const std::shared_ptr<client_session>& s, std::string frame, std::string_view type);
     void enqueue_link(const std::shared_ptr<link_session>& l, std::string frame);
+    /// Closes `e`'s WebSocket from beside its reader (shutdown, a slow
+    /// client), with a bound on the wait: past close_timeout the connection
+    /// is dropped.
+    template <class Endpoint>
+    void close_beside(const std::shared_ptr<Endpoint>& e, std::uint16_t code, std::string reason);
     template <class Endpoint>
     static net::awaitable<void> write_loop(std::shared_ptr<state> self, std::shared_ptr<Endpoint> e);
     void cut_off(const std::shared_ptr<client_session>& s);

@@ -667,6 +667,43 @@ TEST_P(GatewayProtocol, TheServicePathRefusesAnUnauthenticatedServiceAndBadLinkM
     });
 }
 
+TEST_P(GatewayProtocol, AServerShutdownClosesClientsAndServiceLinksWith1001)
+{
+    net::io_context io;
+    server srv{io.get_executor(), server_cfg()};
+    gateway::hub gw{io.get_executor(), test_config()};
+    gw.attach(srv);
+    auto ep = srv.listen(tp().listen_scheme() + "://127.0.0.1:0");
+    bool stopped = false;
+    srv.async_wait_stopped([&](error_code) { stopped = true; });
+    run(io, [&]() -> net::awaitable<void> {
+        auto a = co_await join(io, ep, "user:a");
+        auto b = co_await join(io, ep, "user:b");
+        error_code ec;
+        auto link = co_await websocket::connect(io.get_executor(), url(ep, "/gateway/services"),
+                                                connect_cfg("service-secret"), ec);
+        EXPECT_FALSE(ec) << ec.message();
+        if (!a || !b)
+            co_return;
+        srv.shutdown();
+        std::vector<websocket::stream*> all;
+        all.push_back(&a->ws);
+        all.push_back(&b->ws);
+        all.push_back(&link);
+        for (auto* c : all) {
+            for (;;) {
+                co_await c->read(ec);
+                if (ec)
+                    break;
+            }
+            EXPECT_EQ(c->close_code(), 1001);
+        }
+        while (!stopped)
+            co_await sleep_for(5ms);
+        EXPECT_EQ(gw.connections(), 0u);
+    });
+}
+
 INSTANTIATE_TEST_SUITE_P(Http1, GatewayProtocol,
                          ::testing::Values(test::transport{http::version::http1_1, false}),
                          test::transport_name);
