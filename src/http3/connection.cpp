@@ -169,12 +169,13 @@ struct outbound {
     bool trailers = false;       // the body ends with trailer fields
     bool abandoned = false;      // our sending side was reset: nothing more goes out
     bool blocked = false;        // the data reader said "nothing yet"
+    bool eof_given = false;      // read_body told nghttp3 the body ends (NGHTTP3_DATA_FLAG_EOF)
 
     void clear() noexcept
     {
         chunks.clear();
         head = handed = front_acked = pending = 0;
-        end = trailers = abandoned = blocked = false;
+        end = trailers = abandoned = blocked = eof_given = false;
     }
 };
 
@@ -502,7 +503,13 @@ struct connection::impl {
                 o.head = 0;
             }
             // All sent and acknowledged: the body's storage is not needed.
-            if (o.end && o.chunks.empty())
+            // Not before nghttp3 was told the body ends, though: a body
+            // ended (submit_data with end_stream, submit_trailers) after its
+            // last bytes were handed out and before nghttp3 asked again must
+            // keep its outbound until read_body reports EOF, or read_body
+            // finds none, says "would block" for good, and the stream's FIN
+            // (or its trailers) is never sent.
+            if (o.end && o.eof_given && o.chunks.empty())
                 s.give_outbound(std::move(st->out));
             return 0;
         });
@@ -797,6 +804,7 @@ struct connection::impl {
             vec[n].len = c.size();
         }
         if (o.handed == o.chunks.size() && o.end) {
+            o.eof_given = true;
             *flags |= NGHTTP3_DATA_FLAG_EOF;
             if (o.trailers)
                 *flags |= NGHTTP3_DATA_FLAG_NO_END_STREAM;

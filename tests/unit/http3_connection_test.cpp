@@ -930,6 +930,52 @@ TEST(Http3Connection, PendingOutputDropsToZeroAfterAcks)
     EXPECT_EQ(body_of(l.client.take(), 0).first.size(), 2 * piece.size() + 3);
 }
 
+// A body whose last bytes were written before it was ended (a handler's
+// finish() after its last write waited for acknowledgements), and whose
+// bytes were all acknowledged before nghttp3 asked for more: its end must
+// still go out. It did not: the acknowledgement released the body's storage,
+// the data reader then found none and said "would block" for good, and the
+// response never ended (the client waited for the FIN until its timeout).
+TEST(Http3Connection, BodyEndedAfterItsLastBytesWereAcknowledgedStillEnds)
+{
+    link l;
+    l.start();
+    error_code ec;
+    l.client.c.submit_headers(0, get("/big"), true, ec);
+    ASSERT_FALSE(ec);
+    l.client.c.submit_headers(4, get("/with-trailers"), true, ec);
+    ASSERT_FALSE(ec);
+    l.run();
+    l.server.take();
+    for (http::stream_id id : {0, 4}) {
+        l.server.c.submit_headers(id, http3::response_head{200, {}}, false, ec);
+        ASSERT_FALSE(ec);
+        send(l.server, id, "every byte of it", false);
+    }
+    l.run(); // written, and nghttp3 told there is nothing more for now
+    l.server.c.submit_data(0, {}, true, ec);
+    ASSERT_FALSE(ec);
+    const http::field_view trailers[] = {{"x-checksum", "1234"}};
+    l.server.c.submit_trailers(4, trailers, ec);
+    ASSERT_FALSE(ec);
+    l.ack_all(); // before the end is written
+    l.run();
+    auto res = l.client.take();
+    for (http::stream_id id : {0, 4}) {
+        auto [body, ended] = body_of(res, id);
+        EXPECT_EQ(body, "every byte of it") << id;
+        EXPECT_TRUE(ended) << id;
+    }
+    ASSERT_NE(find(res, "trailers", 4), nullptr);
+    EXPECT_EQ(find(res, "trailers", 4)->field("x-checksum"), "1234");
+    l.ack_all();
+    EXPECT_EQ(l.server.c.pending_output(0), 0u);
+    l.close(0);
+    l.close(4);
+    EXPECT_EQ(l.server.c.active_streams(), 0u);
+    EXPECT_FALSE(l.server.c.error());
+}
+
 TEST(Http3Connection, MemoryReturnedAfterStreamsClose)
 {
     link l;
