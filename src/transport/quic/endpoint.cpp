@@ -140,18 +140,31 @@ void server_endpoint::on_readable()
     std::vector<entry*> touched;
     auto now = clock::now();
     // Bounded per wake-up so timers and handlers get their turn under load.
+    bool drained = false;
     for (int round = 0; round < 8; ++round) {
         error_code ec;
         auto batch = receiver_.receive(socket_, ec);
-        if (batch.empty())
+        if (batch.empty() && !ec)
+            continue; // only truncated datagrams: there may be more behind them
+        if (batch.empty()) {
+            drained = true;
             break;
+        }
         for (const auto& d : batch)
             dispatch(d, now, touched);
     }
     for (auto* e : touched)
         if (entries_.count(e))
             flush(*e);
-    wait_readable();
+    // A readiness wait fires on new datagrams only: what the cap left in
+    // the socket is read on the next turn instead.
+    if (drained)
+        wait_readable();
+    else if (!stopped_)
+        net::post(socket_.get_executor(), [self = shared_from_this()] {
+            if (!self->stopped_)
+                self->on_readable();
+        });
 }
 
 void server_endpoint::dispatch(const received_datagram& d, clock::time_point now,
@@ -505,6 +518,8 @@ void client_endpoint::park()
         self->timer_.cancel();
         error_code ignored;
         self->socket_.cancel(ignored);
+        self->reading_ = false;
+        ++self->read_generation_;
     });
 }
 
@@ -542,21 +557,28 @@ void client_endpoint::wait_readable()
     if (reading_ || parked_ || finished_)
         return;
     reading_ = true;
-    socket_.async_wait(net::ip::udp::socket::wait_read, [self = shared_from_this()](error_code ec) {
-        self->reading_ = false;
-        if (ec || self->finished_ || self->parked_)
-            return;
-        self->on_readable();
-    });
+    socket_.async_wait(net::ip::udp::socket::wait_read,
+                       [self = shared_from_this(), generation = read_generation_](error_code ec) {
+                           if (generation != self->read_generation_)
+                               return; // cancelled by park(); a newer wait may be pending
+                           self->reading_ = false;
+                           if (ec || self->finished_ || self->parked_)
+                               return;
+                           self->on_readable();
+                       });
 }
 
 void client_endpoint::on_readable()
 {
     auto now = clock::now();
+    bool drained = false;
     for (int round = 0; round < 8 && !finished_; ++round) {
         error_code ec;
         auto batch = receiver_.receive(socket_, ec);
+        if (batch.empty() && !ec)
+            continue; // only truncated datagrams: there may be more behind them
         if (batch.empty()) {
+            drained = true;
             // ICMP port unreachable on our connected socket before the
             // handshake: nobody listens there, so say so now rather than at
             // the handshake deadline. Later, ICMP is ignored (RFC 9000
@@ -574,7 +596,13 @@ void client_endpoint::on_readable()
     if (finished_)
         return;
     do_flush();
-    wait_readable();
+    if (drained)
+        wait_readable();
+    else
+        net::post(ex_, [self = shared_from_this()] {
+            if (!self->finished_ && !self->parked_)
+                self->on_readable();
+        });
 }
 
 void client_endpoint::do_flush()

@@ -155,6 +155,9 @@ private:
     bool waiting_writable_ = false;
     bool parked_ = false;
     bool reading_ = false;
+    /// A read wait cancelled by park() may complete after unpark() started
+    /// the next one: only the newest wait's completion counts.
+    std::uint64_t read_generation_ = 0;
     std::uint64_t park_generation_ = 0;
     net::steady_timer linger_;
 };
