@@ -431,47 +431,51 @@ TEST_P(GatewayProtocol, CutsOffASlowClientWith1013AndKeepsItsMissedMessages)
     gw.attach(srv);
     auto ep = srv.listen(tp().listen_scheme() + "://127.0.0.1:0");
     constexpr int total = 20'000;
-    run(io, [&]() -> net::awaitable<void> {
-        auto slow = co_await join(io, ep, "user:slow");
-        auto fast = co_await join(io, ep, "user:fast");
-        if (!slow || !fast)
-            co_return;
-        // The slow client reads nothing while a stream of pushes arrives.
-        const std::string payload = "\"" + std::string(2000, 'p') + "\"";
-        for (int i = 0; i < total; ++i) {
-            gw.push("slow", "bulk", payload);
-            if (i % 100 == 0)
-                co_await sleep_for(1ms);
-        }
-        gw.push("fast", "note", "1");
-        EXPECT_EQ((co_await fast->next())["data"], 1) << "the other client is not held up";
-        // The slow one sees some, then the 1013 close.
-        int got = 0;
-        for (;;) {
-            auto j = co_await slow->next();
-            if (j.is_null())
-                break;
-            ++got;
-        }
-        EXPECT_LT(got, total);
-        EXPECT_EQ(slow->ws.close_code(), 1013);
-        EXPECT_NE(gw.metrics().find("strata_gateway_drops_total{reason=\"slow_consumer\"} 1"),
-                  std::string::npos);
-        // It resumes where it was and gets the rest, all still retained.
-        auto back = co_await join(io, ep, "user:slow", "?after=" + std::to_string(slow->seq));
-        if (!back)
-            co_return;
-        back->seq = slow->seq; // the welcome says where the mailbox is; our cursor is older
-        int rest = 0;
-        while (back->seq < static_cast<std::uint64_t>(total)) {
-            auto j = co_await back->next();
-            if (j.is_null())
-                break;
-            ++rest;
-        }
-        EXPECT_EQ(back->seq, static_cast<std::uint64_t>(total));
-        EXPECT_EQ(static_cast<std::uint64_t>(rest), total - slow->seq);
-    });
+    run(
+        io,
+        [&]() -> net::awaitable<void> {
+            auto slow = co_await join(io, ep, "user:slow");
+            auto fast = co_await join(io, ep, "user:fast");
+            if (!slow || !fast)
+                co_return;
+            // The slow client reads nothing while a stream of pushes arrives.
+            const std::string payload = "\"" + std::string(2000, 'p') + "\"";
+            for (int i = 0; i < total; ++i) {
+                gw.push("slow", "bulk", payload);
+                if (i % 100 == 0)
+                    co_await sleep_for(1ms);
+            }
+            gw.push("fast", "note", "1");
+            EXPECT_EQ((co_await fast->next())["data"], 1) << "the other client is not held up";
+            // The slow one sees some, then the 1013 close.
+            int got = 0;
+            for (;;) {
+                auto j = co_await slow->next();
+                if (j.is_null())
+                    break;
+                ++got;
+            }
+            EXPECT_LT(got, total);
+            EXPECT_EQ(slow->ws.close_code(), 1013);
+            EXPECT_NE(gw.metrics().find("strata_gateway_drops_total{reason=\"slow_consumer\"} 1"),
+                      std::string::npos);
+            // It resumes where it was and gets the rest, all still retained.
+            auto back = co_await join(io, ep, "user:slow", "?after=" + std::to_string(slow->seq));
+            if (!back)
+                co_return;
+            back->seq = slow->seq; // the welcome says where the mailbox is; our cursor is older
+            int rest = 0;
+            while (back->seq < static_cast<std::uint64_t>(total)) {
+                auto j = co_await back->next();
+                if (j.is_null())
+                    break;
+                ++rest;
+            }
+            EXPECT_EQ(back->seq, static_cast<std::uint64_t>(total));
+            EXPECT_EQ(static_cast<std::uint64_t>(rest), total - slow->seq);
+        },
+        // 40 MB through loopback twice: seconds, but minutes under ASan.
+        std::chrono::seconds(150));
 }
 
 TEST_P(GatewayProtocol, ABusyServiceAnswersServiceBusyForItsTypesOnly)
