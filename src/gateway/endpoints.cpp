@@ -70,19 +70,28 @@ net::awaitable<void> flushed(Endpoint& e, std::chrono::milliseconds limit)
 
 } // namespace
 
-net::awaitable<void> hub::state::serve_client(request& req, response& res)
+net::awaitable<std::optional<auth_result>> hub::state::admit(request& req, response& res,
+                                                             const authenticator& hook)
 {
     if (stopping) {
         co_await res.send(status::service_unavailable, "gateway shutting down\n");
-        co_return;
+        co_return std::nullopt;
     }
-    auto a =
-        cfg.authenticate ? cfg.authenticate(req) : auth_result::refuse(401, "no authenticator configured");
+    // No hook: nobody gets in (a gateway is not open by accident).
+    auto a = hook ? hook(req) : auth_result::refuse(401, "no authenticator configured");
     if (a.status != 0 || a.user.empty()) {
         ++refused_total;
         co_await refuse(res, a);
-        co_return;
+        co_return std::nullopt;
     }
+    co_return a;
+}
+
+net::awaitable<void> hub::state::serve_client(request& req, response& res)
+{
+    auto a = co_await admit(req, res, cfg.authenticate);
+    if (!a)
+        co_return;
     std::optional<std::uint64_t> after;
     if (auto q = req.query_param("after")) {
         std::uint64_t n = 0;
@@ -102,7 +111,7 @@ net::awaitable<void> hub::state::serve_client(request& req, response& res)
     s->id = ++next_id;
     s->ws = &ws;
     s->req = &req;
-    s->user = std::move(a.user);
+    s->user = std::move(a->user);
     sessions.emplace(s->id, s);
     ++connections_total;
     // A graceful server shutdown closes the connection with 1001, from
@@ -164,29 +173,24 @@ net::awaitable<void> hub::state::serve_client(request& req, response& res)
 
 void hub::state::send_to_link(const std::shared_ptr<link_session>& l, const incoming& msg)
 {
-    std::string frame = "{\"op\":\"message\",\"type\":";
-    append_json_string(frame, msg.type);
-    frame += ",\"data\":";
-    frame += msg.data.empty() ? std::string_view("null") : std::string_view(msg.data);
-    if (!msg.id.empty()) {
-        frame += ",\"id\":";
-        frame += msg.id;
-    }
-    frame += ",\"user\":";
-    append_json_string(frame, msg.user);
-    frame += ",\"session\":" + std::to_string(msg.session) + "}";
-    enqueue_link(l, std::move(frame));
+    enqueue_link(l, link_writer("message")
+                        .str("type", msg.type)
+                        .raw("data", msg.data, true)
+                        .raw("id", msg.id)
+                        .str("user", msg.user)
+                        .num("session", msg.session)
+                        .done());
 }
 
 void hub::state::link_hello(const std::shared_ptr<link_session>& l, const link_message& m)
 {
     auto it = services.find(m.service);
     if (m.service.empty() || (it != services.end() && !it->second->remote)) {
-        std::string frame = "{\"op\":\"error\",\"code\":\"bad_service_message\",\"reason\":";
-        append_json_string(frame, m.service.empty() ? "hello without a service name"
-                                                    : "an in-process service has this name");
-        frame += "}";
-        enqueue_link(l, std::move(frame));
+        enqueue_link(l, link_writer("error")
+                            .str("code", "bad_service_message")
+                            .str("reason", m.service.empty() ? "hello without a service name"
+                                                             : "an in-process service has this name")
+                            .done());
         return;
     }
     add_service(std::string(m.service), m.types, {}, true);
@@ -194,10 +198,7 @@ void hub::state::link_hello(const std::shared_ptr<link_session>& l, const link_m
     svc.link = l;
     ++svc.connects;
     l->service = svc.name;
-    std::string frame = "{\"op\":\"welcome\",\"service\":";
-    append_json_string(frame, svc.name);
-    frame += "}";
-    enqueue_link(l, std::move(frame));
+    enqueue_link(l, link_writer("welcome").str("service", svc.name).done());
     // What was held while it was away goes first, in order.
     auto held = std::move(svc.queue);
     svc.queue.clear();
@@ -211,10 +212,7 @@ void hub::state::on_link_message(const std::shared_ptr<link_session>& l, websock
     auto msg = link_parser.parse_link(m.data, ec);
     auto bad = [&](std::string_view why) {
         count(errors_by_code, "bad_service_message");
-        std::string frame = "{\"op\":\"error\",\"code\":\"bad_service_message\",\"reason\":";
-        append_json_string(frame, why);
-        frame += "}";
-        enqueue_link(l, std::move(frame));
+        enqueue_link(l, link_writer("error").str("code", "bad_service_message").str("reason", why).done());
     };
     if (ec || !m.is_text())
         return bad("not a service link message");
@@ -257,17 +255,8 @@ void hub::state::on_link_message(const std::shared_ptr<link_session>& l, websock
 
 net::awaitable<void> hub::state::serve_link(request& req, response& res)
 {
-    if (stopping) {
-        co_await res.send(status::service_unavailable, "gateway shutting down\n");
+    if (!co_await admit(req, res, cfg.authenticate_service))
         co_return;
-    }
-    auto a = cfg.authenticate_service ? cfg.authenticate_service(req)
-                                      : auth_result::refuse(401, "no service authenticator configured");
-    if (a.status != 0) {
-        ++refused_total;
-        co_await refuse(res, a);
-        co_return;
-    }
     // A service link carries everybody's messages: it gets the envelope
     // limit times the queue, not a client's limit.
     auto link_cfg = ws_cfg;

@@ -25,6 +25,10 @@ struct envelope_parser::impl {
     {
         return validator.parse(text.data(), text.size(), false).error() == simdjson::SUCCESS;
     }
+
+    /// The top-level object of `text`: too_big past the limit, `malformed`
+    /// when it is not valid JSON or not an object.
+    bool open(std::string& text, od::document& doc, od::object& obj, error malformed, error_code& ec);
 };
 
 namespace {
@@ -94,24 +98,31 @@ envelope_parser::envelope_parser(parser_config cfg) : impl_(std::make_unique<imp
 
 envelope_parser::~envelope_parser() = default;
 
+bool envelope_parser::impl::open(std::string& text, od::document& doc, od::object& obj, error malformed,
+                                 error_code& ec)
+{
+    if (text.size() > cfg.max_bytes) {
+        ec = error::too_big;
+        return false;
+    }
+    pad(text);
+    if (!valid(text) ||
+        routing.iterate(simdjson::padded_string_view(text.data(), text.size(), text.capacity())).get(doc) ||
+        doc.get_object().get(obj)) {
+        ec = malformed;
+        return false;
+    }
+    return true;
+}
+
 envelope envelope_parser::parse(std::string& text, error_code& ec)
 {
     ec = {};
     envelope env;
-    if (text.size() > impl_->cfg.max_bytes) {
-        ec = error::too_big;
-        return env;
-    }
-    pad(text);
     od::document doc;
     od::object obj;
-    if (!impl_->valid(text) ||
-        impl_->routing.iterate(simdjson::padded_string_view(text.data(), text.size(), text.capacity()))
-            .get(doc) ||
-        doc.get_object().get(obj)) {
-        ec = error::bad_envelope;
+    if (!impl_->open(text, doc, obj, error::bad_envelope, ec))
         return env;
-    }
     bool seen_type = false, seen_data = false, seen_id = false;
     for (auto field : obj) {
         std::string_view key;
@@ -180,18 +191,10 @@ link_message envelope_parser::parse_fields(std::string& text, error_code& ec)
         ec = error::bad_service_message;
         return link_message{};
     };
-    if (text.size() > impl_->cfg.max_bytes) {
-        ec = error::too_big;
-        return m;
-    }
-    pad(text);
     od::document doc;
     od::object obj;
-    if (!impl_->valid(text) ||
-        impl_->routing.iterate(simdjson::padded_string_view(text.data(), text.size(), text.capacity()))
-            .get(doc) ||
-        doc.get_object().get(obj))
-        return bad();
+    if (!impl_->open(text, doc, obj, error::bad_service_message, ec))
+        return m;
     // Strings the parser unescaped live in its buffer until the next parse;
     // ids and data are views into `text`.
     for (auto field : obj) {
@@ -299,6 +302,50 @@ std::string error_envelope(std::string_view code, std::string_view reason, std::
     }
     out += '}';
     return out;
+}
+
+link_writer::link_writer(std::string_view op)
+{
+    out_ = "{\"op\":";
+    append_json_string(out_, op);
+}
+
+void link_writer::key(std::string_view k)
+{
+    out_ += ",\"";
+    out_ += k; // our own keys: plain ASCII
+    out_ += "\":";
+}
+
+link_writer& link_writer::str(std::string_view k, std::string_view value)
+{
+    key(k);
+    append_json_string(out_, value);
+    return *this;
+}
+
+link_writer& link_writer::num(std::string_view k, std::uint64_t value)
+{
+    key(k);
+    char digits[24];
+    auto r = std::to_chars(digits, digits + sizeof digits, value);
+    out_.append(digits, r.ptr);
+    return *this;
+}
+
+link_writer& link_writer::raw(std::string_view k, std::string_view json, bool or_null)
+{
+    if (json.empty() && !or_null)
+        return *this;
+    key(k);
+    out_ += json.empty() ? std::string_view("null") : json;
+    return *this;
+}
+
+std::string link_writer::done()
+{
+    out_ += '}';
+    return std::move(out_);
 }
 
 } // namespace strata::gateway

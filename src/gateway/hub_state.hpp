@@ -153,6 +153,9 @@ struct hub::state : std::enable_shared_from_this<hub::state> {
     void unsubscribe_session(client_session& s, std::string_view name);
     void end_subscriptions(client_session& s);
 
+    /// Runs the authentication hook, or answers the request (401, 403, 503 while stopping).
+    net::awaitable<std::optional<auth_result>> admit(request& req, response& res, const authenticator& hook);
+
     // Client endpoint.
     net::awaitable<void> serve_client(request& req, response& res);
     void on_client_message(const std::shared_ptr<client_session>& s, websocket::message& m);

@@ -74,18 +74,14 @@ struct service_link::state : std::enable_shared_from_this<service_link::state> {
 
     std::string hello() const
     {
-        std::string out = "{\"op\":\"hello\",\"service\":";
-        append_json_string(out, cfg.name);
-        out += ",\"types\":[";
-        bool first = true;
+        std::string types = "[";
         for (auto& [type, _] : handlers) {
-            if (!first)
-                out += ',';
-            first = false;
-            append_json_string(out, type);
+            if (types.size() > 1)
+                types += ',';
+            append_json_string(types, type);
         }
-        out += "]}";
-        return out;
+        types += ']';
+        return link_writer("hello").str("service", cfg.name).raw("types", types).done();
     }
 
     net::awaitable<void> on_message(websocket::message& m)
@@ -162,16 +158,6 @@ struct service_link::state : std::enable_shared_from_this<service_link::state> {
     std::string hello_text;
 };
 
-namespace {
-
-void append_common(std::string& out, std::string_view op)
-{
-    out = "{\"op\":";
-    append_json_string(out, op);
-}
-
-} // namespace
-
 service_link::service_link(net::any_io_executor ex, service_link_config cfg)
     : state_(std::make_shared<state>(std::move(ex), std::move(cfg)))
 {
@@ -231,89 +217,47 @@ std::size_t service_link::dropped() const noexcept
 
 void service_link::send(session_id to, std::string_view type, std::string_view data, std::string_view id)
 {
-    std::string out;
-    append_common(out, "reply");
-    out += ",\"session\":" + std::to_string(to) + ",\"type\":";
-    append_json_string(out, type);
-    out += ",\"data\":";
-    out += data.empty() ? std::string_view("null") : data;
-    if (!id.empty()) {
-        out += ",\"id\":";
-        out += id;
-    }
-    out += '}';
-    state_->enqueue(std::move(out));
+    state_->enqueue(link_writer("reply")
+                        .num("session", to)
+                        .str("type", type)
+                        .raw("data", data, true)
+                        .raw("id", id)
+                        .done());
 }
 
 void service_link::push(std::string_view user, std::string_view type, std::string_view data)
 {
-    std::string out;
-    append_common(out, "push");
-    out += ",\"user\":";
-    append_json_string(out, user);
-    out += ",\"type\":";
-    append_json_string(out, type);
-    out += ",\"data\":";
-    out += data.empty() ? std::string_view("null") : data;
-    out += '}';
-    state_->enqueue(std::move(out));
+    state_->enqueue(link_writer("push").str("user", user).str("type", type).raw("data", data, true).done());
 }
 
 void service_link::publish(std::string_view topic, std::string_view type, std::string_view data)
 {
-    std::string out;
-    append_common(out, "publish");
-    out += ",\"topic\":";
-    append_json_string(out, topic);
-    out += ",\"type\":";
-    append_json_string(out, type);
-    out += ",\"data\":";
-    out += data.empty() ? std::string_view("null") : data;
-    out += '}';
-    state_->enqueue(std::move(out));
+    state_->enqueue(
+        link_writer("publish").str("topic", topic).str("type", type).raw("data", data, true).done());
 }
 
 void service_link::subscribe(session_id s, std::string_view topic, std::optional<std::uint64_t> after)
 {
-    std::string out;
-    append_common(out, "subscribe");
-    out += ",\"session\":" + std::to_string(s) + ",\"topic\":";
-    append_json_string(out, topic);
+    link_writer w("subscribe");
+    w.num("session", s).str("topic", topic);
     if (after)
-        out += ",\"after\":" + std::to_string(*after);
-    out += '}';
-    state_->enqueue(std::move(out));
+        w.num("after", *after);
+    state_->enqueue(w.done());
 }
 
 void service_link::unsubscribe(session_id s, std::string_view topic)
 {
-    std::string out;
-    append_common(out, "unsubscribe");
-    out += ",\"session\":" + std::to_string(s) + ",\"topic\":";
-    append_json_string(out, topic);
-    out += '}';
-    state_->enqueue(std::move(out));
+    state_->enqueue(link_writer("unsubscribe").num("session", s).str("topic", topic).done());
 }
 
 void service_link::fail(session_id to, std::string_view code, std::string_view reason,
                         std::string_view for_type, std::string_view id)
 {
-    std::string out;
-    append_common(out, "error");
-    out += ",\"session\":" + std::to_string(to) + ",\"code\":";
-    append_json_string(out, code);
-    out += ",\"reason\":";
-    append_json_string(out, reason);
-    if (!for_type.empty()) {
-        out += ",\"for\":";
-        append_json_string(out, for_type);
-    }
-    if (!id.empty()) {
-        out += ",\"id\":";
-        out += id;
-    }
-    out += '}';
-    state_->enqueue(std::move(out));
+    link_writer w("error");
+    w.num("session", to).str("code", code).str("reason", reason);
+    if (!for_type.empty())
+        w.str("for", for_type);
+    state_->enqueue(w.raw("id", id).done());
 }
 
 } // namespace strata::gateway

@@ -84,4 +84,20 @@ inline std::string error_envelope(error e, std::string_view for_type = {}, std::
 /// Appends `s` as a JSON string literal (RFC 8259 §7).
 void append_json_string(std::string& out, std::string_view s);
 
+/// Builds one service link message: {"op":OP,"key":value,...}. `raw`
+/// inserts a JSON text as it is (empty: left out, or null with `or_null`).
+class link_writer {
+public:
+    explicit link_writer(std::string_view op);
+    link_writer& str(std::string_view key, std::string_view value);
+    link_writer& num(std::string_view key, std::uint64_t value);
+    link_writer& raw(std::string_view key, std::string_view json, bool or_null = false);
+    /// The message; the writer is spent.
+    std::string done();
+
+private:
+    void key(std::string_view k);
+    std::string out_;
+};
+
 } // namespace strata::gateway
