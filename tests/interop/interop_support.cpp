@@ -154,6 +154,50 @@ std::string require_program(std::string_view name, std::string_view debian_packa
     return p;
 }
 
+const std::filesystem::path& interop_dir()
+{
+    static const std::filesystem::path dir{STRATA_INTEROP_SOURCE_DIR};
+    return dir;
+}
+
+std::string script(std::string_view name)
+{
+    return (interop_dir() / "scripts" / name).string();
+}
+
+std::string require_python_websockets()
+{
+    std::string python{debian_python};
+    if (!std::filesystem::exists(python)) {
+        ADD_FAILURE()
+            << "the interop tests need " << python
+            << ": install the Debian packages python3 and python3-websockets (scripts/install-deps.sh)";
+        return {};
+    }
+    auto r = run_process({python, "-c", "import websockets"},
+                         {.timeout = std::chrono::seconds(20), .stdin_file = {}});
+    if (!r.ok()) {
+        ADD_FAILURE() << "the interop tests need the Debian package python3-websockets for " << python
+                      << " (scripts/install-deps.sh): " << r.describe();
+        return {};
+    }
+    return python;
+}
+
+std::string require_node(std::initializer_list<std::string_view> packages)
+{
+    auto node = require_program("node", "nodejs");
+    for (auto p : packages) {
+        if (!std::filesystem::exists(interop_dir() / "node_modules" / p / "package.json")) {
+            ADD_FAILURE() << "the interop tests need the npm package `" << p
+                          << "`, which is not installed: run scripts/install-deps.sh (npm ci in "
+                             "tests/interop)";
+            return {};
+        }
+    }
+    return node;
+}
+
 std::string process_result::describe() const
 {
     std::ostringstream os;

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,22 @@ std::string find_program(std::string_view name);
 /// fails (a missing peer is a broken CI image, not a reason to skip) with the
 /// Debian package that provides it; the result is then empty.
 std::string require_program(std::string_view name, std::string_view debian_package);
+
+/// tests/interop/ in the source tree, and a script of tests/interop/scripts/.
+const std::filesystem::path& interop_dir();
+std::string script(std::string_view name);
+
+/// Debian's Python: `python3` on PATH may be another one (pyenv) that lacks
+/// Debian's modules.
+inline constexpr std::string_view debian_python = "/usr/bin/python3";
+
+/// /usr/bin/python3 with python3-websockets. Missing, it fails the test with
+/// how to install it (as require_program does); the result is then empty.
+std::string require_python_websockets();
+
+/// node, and the npm packages a script needs (from package.json). Either
+/// missing fails the test with how to install it; the result is then empty.
+std::string require_node(std::initializer_list<std::string_view> packages);
 
 struct process_result {
     int exit_code = -1; ///< -1 when the process did not exit normally

@@ -32,29 +32,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-const std::filesystem::path interop_dir{STRATA_INTEROP_SOURCE_DIR};
-
-std::string script(std::string_view name)
-{
-    return (interop_dir / "scripts" / name).string();
-}
-
-/// node, and the npm packages a script needs (from package.json). Either
-/// missing fails the test with how to install it; the result is then empty.
-std::string require_node(std::initializer_list<std::string_view> packages)
-{
-    auto node = require_program("node", "nodejs");
-    for (auto p : packages) {
-        if (!std::filesystem::exists(interop_dir / "node_modules" / p / "package.json")) {
-            ADD_FAILURE() << "the interop tests need the npm package `" << p
-                          << "`, which is not installed: run scripts/install-deps.sh (npm ci in "
-                             "tests/interop)";
-            return {};
-        }
-    }
-    return node;
-}
-
 bool ready(const std::future<process_result>& f)
 {
     return f.wait_for(0s) == std::future_status::ready;

@@ -32,53 +32,6 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
-const std::filesystem::path interop_dir{STRATA_INTEROP_SOURCE_DIR};
-
-std::string script(std::string_view name)
-{
-    return (interop_dir / "scripts" / name).string();
-}
-
-/// Debian's Python: `python3` on PATH may be another one (pyenv) that lacks
-/// Debian's modules.
-constexpr std::string_view debian_python = "/usr/bin/python3";
-
-/// /usr/bin/python3 with python3-websockets. Missing, it fails the test with
-/// how to install it (as require_program does); the result is then empty.
-std::string require_python_websockets()
-{
-    std::string python{debian_python};
-    if (!std::filesystem::exists(python)) {
-        ADD_FAILURE()
-            << "the interop tests need " << python
-            << ": install the Debian packages python3 and python3-websockets (scripts/install-deps.sh)";
-        return {};
-    }
-    auto r = run_process({python, "-c", "import websockets"}, {.timeout = 20s, .stdin_file = {}});
-    if (!r.ok()) {
-        ADD_FAILURE() << "the interop tests need the Debian package python3-websockets for " << python
-                      << " (scripts/install-deps.sh): " << r.describe();
-        return {};
-    }
-    return python;
-}
-
-/// node, and the npm packages a script needs (from package.json). Either
-/// missing fails the test with how to install it; the result is then empty.
-std::string require_node(std::initializer_list<std::string_view> packages)
-{
-    auto node = require_program("node", "nodejs");
-    for (auto p : packages) {
-        if (!std::filesystem::exists(interop_dir / "node_modules" / p / "package.json")) {
-            ADD_FAILURE() << "the interop tests need the npm package `" << p
-                          << "`, which is not installed: run scripts/install-deps.sh (npm ci in "
-                             "tests/interop)";
-            return {};
-        }
-    }
-    return node;
-}
-
 /// Polls `done` until it holds or `limit` passes.
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 20s)
 {
