@@ -295,6 +295,28 @@ TEST_P(GatewayProtocol, AnswersMalformedEnvelopesWithErrorsAndKeepsTheConnection
     });
 }
 
+TEST_P(GatewayProtocol, RefusesAResumeCursorThatIsNotANumberWith400)
+{
+    net::io_context io;
+    server srv{io.get_executor(), server_cfg()};
+    gateway::hub gw{io.get_executor(), test_config()};
+    gw.attach(srv);
+    auto ep = srv.listen(tp().listen_scheme() + "://127.0.0.1:0");
+    const std::vector<std::string> cursors = {"abc", "-1", "12x", "", "99999999999999999999999"};
+    run(io, [&]() -> net::awaitable<void> {
+        for (auto& cursor : cursors) {
+            unsigned status = 0;
+            auto cfg = connect_cfg("user:u");
+            cfg.on_response = [&](const client_response& r) { status = r.status(); };
+            error_code ec;
+            co_await websocket::connect(io.get_executor(), url(ep, "/gateway?after=" + cursor), cfg, ec);
+            EXPECT_TRUE(ec) << "after=" << cursor;
+            EXPECT_EQ(status, 400u) << "after=" << cursor;
+        }
+        EXPECT_EQ(gw.connections(), 0u);
+    });
+}
+
 TEST_P(GatewayProtocol, ClosesAClientThatKeepsSendingGarbageWith1008)
 {
     net::io_context io;
