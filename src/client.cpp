@@ -588,7 +588,13 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
 {
     // A pooled connection the server closed while idle fails before any
     // response byte: retry once on a fresh connection when that is safe.
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    // A refused stream never reached the server, so it is sent again, a few
+    // times: requests sent before a server's SETTINGS (whose stream limit is
+    // not known yet) are refused when they exceed it, and may be again on
+    // the next new connection.
+    constexpr int max_refusals = 4;
+    int refusals = 0;
+    for (int attempt = 0; attempt < 2 + max_refusals; ++attempt) {
         auto ex = std::make_shared<client_exchange>(pools, u);
         if (req.canceller && req.canceller->cancelled()) {
             ec = net::error::operation_aborted;
@@ -627,10 +633,11 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
         }
         // A stream the server refused never reached it, whatever the method.
         // A deadline is the caller's limit, not a stale connection: never retried.
-        bool retry = attempt == 0 && !req.body_source && ec != error::timeout &&
-                     (ex->conn_->refused() || (ex->reused_ && !ex->conn_->got_response_bytes() &&
-                                               (idempotent(req.method) || ec == net::error::broken_pipe ||
-                                                ec == net::error::connection_reset)));
+        bool stale =
+            attempt == 0 && ex->reused_ && !ex->conn_->got_response_bytes() &&
+            (idempotent(req.method) || ec == net::error::broken_pipe || ec == net::error::connection_reset);
+        bool retry = !req.body_source && ec != error::timeout &&
+                     (ex->conn_->refused() ? ++refusals <= max_refusals : stale);
         ex->conn_->close();
         ex->release();
         if (!retry)

@@ -77,13 +77,12 @@ public:
         kick(); // the preface and SETTINGS
     }
 
-    // Until the server's SETTINGS arrive its stream limit is unknown: one
-    // request goes ahead, the others wait the round trip rather than risk
-    // being refused (RFC 9113 §6.5.2 lets the limit be anything).
-    bool can_open_stream() const noexcept override
-    {
-        return !dead_ && codec_.can_open_stream() && (settings_received_ || streams_.empty());
-    }
+    // Until the server's SETTINGS arrive its stream limit is unknown
+    // (RFC 9113 §6.5.2 lets it be anything). Requests go at once, as
+    // browsers send them, up to the 100 nghttp2 assumes meanwhile: waiting
+    // would cost every page a round trip. A server with a lower limit
+    // refuses the excess (REFUSED_STREAM), and the client sends it again.
+    bool can_open_stream() const noexcept override { return !dead_ && codec_.can_open_stream(); }
     bool usable() const noexcept override { return !dead_ && !codec_.going_away(); }
     bool awaiting_settings() const noexcept override { return usable() && !settings_received_; }
     bool used() const noexcept override { return used_; }
