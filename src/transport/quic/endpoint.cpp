@@ -64,6 +64,7 @@ struct server_endpoint::entry final : connection_io {
     clock::time_point armed = clock::time_point::max();
     std::vector<std::string> keys;
     bool handshaking = true;
+    bool handshake_just_completed = false;
     bool flush_posted = false;
     bool blocked = false;
 };
@@ -153,9 +154,17 @@ void server_endpoint::on_readable()
         for (const auto& d : batch)
             dispatch(d, now, touched);
     }
-    for (auto* e : touched)
-        if (entries_.count(e))
+    for (auto* e : touched) {
+        if (!entries_.count(e))
+            continue;
+        // The client's Finished came, usually with its first requests:
+        // posted, so that the answers their handlers write at once leave
+        // with our HANDSHAKE_DONE instead of a pacing interval later.
+        if (std::exchange(e->handshake_just_completed, false))
+            e->flush();
+        else
             flush(*e);
+    }
     // A readiness wait fires on new datagrams only: what the cap left in
     // the socket is read on the next turn instead.
     if (drained)
@@ -200,6 +209,7 @@ void server_endpoint::dispatch(const received_datagram& d, clock::time_point now
         e.conn->handle_datagram(path{local_, d.remote}, d.bytes, now);
         if (e.handshaking && e.conn->handshake_completed()) {
             e.handshaking = false;
+            e.handshake_just_completed = true;
             --handshaking_;
         }
         if (std::find(touched.begin(), touched.end(), &e) == touched.end())
@@ -572,6 +582,7 @@ void client_endpoint::on_readable()
 {
     auto now = clock::now();
     bool drained = false;
+    const bool handshake_was_done = conn_->handshake_completed();
     for (int round = 0; round < 8 && !finished_; ++round) {
         error_code ec;
         auto batch = receiver_.receive(socket_, ec);
@@ -595,7 +606,13 @@ void client_endpoint::on_readable()
     }
     if (finished_)
         return;
-    do_flush();
+    // The handshake just finished: posted, not written now, so that the
+    // requests that waited for it leave with our Finished instead of a
+    // pacing interval (srtt / initial window, a tenth of a round trip) later.
+    if (!handshake_was_done && conn_->handshake_completed())
+        flush();
+    else
+        do_flush();
     if (drained)
         wait_readable();
     else
