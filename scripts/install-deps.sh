@@ -26,6 +26,8 @@ packages=(
     ngtcp2-client ngtcp2-server   # gtlsclient, gtlsserver (HTTP/3)
     python3
     python3-websockets # the WebSocket interop tests' Python peer
+    # the protocol lab (benchmarks/lab): namespaces, loss, delay, plots
+    iproute2 iptables ethtool iputils-ping libnetfilter-queue-dev python3-matplotlib
     nodejs npm
     chromium # the browser's EventSource and WebSocket in the interop tests (driven by playwright-core)
 )
