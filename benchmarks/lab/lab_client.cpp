@@ -11,6 +11,7 @@
 //                          [--timeout-s 120]
 //   strata_lab_client ttfb --url URL --mode h1|h2|h3|h3-0rtt [--runs N] [--pause-ms 200]
 //   strata_lab_client poll --base URL --mode short|long|sse|ws --duration-s S [--interval-ms 1000]
+//                          [--rate N (the server's updates/s)] [--go-on-stdin]
 //   common: --insecure | --ca FILE
 //
 // page: every path at once from a fresh client (a first visit: no pooled
@@ -45,7 +46,9 @@
 //          long polls, SSE connections, or 1 for the WebSocket's opening), not_modified
 //          (short), updates, first_seq, last_seq, baseline_seq, missed, repeats,
 //          setup_requests, t_setup_ms, t_start_ms, t_end_ms (steady clock),
-//          connections_opened, latencies_ms: [...], errors: [...]}
+//          connections_opened, latencies_ms: [...] (updates received), view_latencies_ms:
+//          [...] (with --rate: every update published after the first seen, until the
+//          client's view held it or a newer one), errors: [...]}
 
 #include <strata/config.hpp>
 
@@ -230,6 +233,11 @@ struct options {
     milliseconds pause{200};
     std::chrono::seconds duration{10};
     milliseconds interval{1000};
+    /// poll: the server's updates per second (short polling's view latency).
+    double rate = 0;
+    /// poll: after printing "following", wait for a line on stdin, so that
+    /// whoever reads the link's counters has read them before the first request.
+    bool go_on_stdin = false;
 };
 
 /// The settings every subcommand shares: verification as asked, deadlines
@@ -352,8 +360,8 @@ int page(const options& opt)
     // HTTP/2 and HTTP/3 multiplex: one connection carries the page, as in a
     // browser. The pool opens one connection for the first request and
     // gives the others to it: over HTTP/3 once its handshake is done, over
-    // HTTP/2 once ALPN said h2 and the server's SETTINGS came (a round trip
-    // after the first request left: browsers send up to 100 before them).
+    // HTTP/2 once ALPN said h2 (all at once, before the server's SETTINGS,
+    // as browsers send them).
     cfg.max_connections_per_origin = opt.connections.value_or(opt.mode == "h1" ? 6 : 1);
 
     std::vector<resource> resources(paths.size());
@@ -614,6 +622,12 @@ struct follow_state {
     std::uint64_t last_seq = 0;
     std::uint64_t updates = 0, missed = 0, out_of_order = 0;
     std::vector<double> latencies;
+    /// Short polling: for every update published while following, the time
+    /// until the client's view held it or a newer one (a poll answer with
+    /// seq >= it). Its publish time is derived from the newer one's and the
+    /// publishing interval, which the server keeps exactly (t0 + i / rate).
+    std::vector<double> view_latencies;
+    double publish_interval_ms = 0;
     std::vector<std::string> errors;
     std::optional<std::size_t> not_modified; // short polling: answers that were 304
     bool stopping = false;
@@ -660,8 +674,14 @@ void record(follow_state& st, std::string_view payload, clock_type::time_point r
     }
     // Gaps after the first update (for short polling, after the baseline)
     // were published while we followed and never reached us.
-    if (st.first_seq || from_baseline)
+    if (st.first_seq || from_baseline) {
         st.missed += s->seq - seen - 1;
+        if (st.publish_interval_ms > 0)
+            for (std::uint64_t i = seen + 1; i < s->seq; ++i)
+                st.view_latencies.push_back(steady_ms(received) - s->t +
+                                            static_cast<double>(s->seq - i) * st.publish_interval_ms);
+    }
+    st.view_latencies.push_back(steady_ms(received) - s->t);
     if (!st.first_seq)
         st.first_seq = s->seq;
     st.last_seq = s->seq;
@@ -880,6 +900,7 @@ int poll(const options& opt)
     net::io_context ioc{1};
     auto cli = std::make_unique<strata::client>(ioc.get_executor(), cfg);
     st.gaps_from_baseline = opt.mode == "short";
+    st.publish_interval_ms = opt.rate > 0 ? 1000.0 / opt.rate : 0;
     auto failure = run_on_io(ioc, [&]() -> net::awaitable<void> {
         st.t_setup = clock_type::now();
         const bool ready = co_await set_up(*cli, opt, st);
@@ -887,9 +908,16 @@ int poll(const options& opt)
         st.t_end = st.t_start;
         if (!ready)
             co_return;
-        // The orchestrator reads the link's counters when it sees this line.
+        // The orchestrator reads the link's counters when it sees this line,
+        // and says so before anything of the window is sent.
         std::fputs("following\n", stdout);
         std::fflush(stdout);
+        if (opt.go_on_stdin) {
+            char line[16];
+            if (!std::fgets(line, sizeof line, stdin))
+                st.errors.push_back("stdin closed before the go line");
+        }
+        st.t_start = clock_type::now();
         st.deadline = st.t_start + opt.duration;
         if (opt.mode == "short")
             requests = co_await follow_short(*cli, opt, st);
@@ -925,6 +953,7 @@ int poll(const options& opt)
     j.raw(",").key("t_end_ms").raw(json_out::number(steady_ms(st.t_end)));
     j.raw(",").key("connections_opened").raw(json_out::number(std::uint64_t{cli->connections_opened()}));
     j.raw(",").key("latencies_ms").raw(number_list(st.latencies));
+    j.raw(",").key("view_latencies_ms").raw(number_list(st.view_latencies));
     j.raw(",").key("errors").raw(string_list(st.errors)).raw("}\n");
     std::fputs(j.text.c_str(), stdout);
     std::fflush(stdout);
@@ -941,7 +970,7 @@ int usage()
         "                              [--timeout-s 120]\n"
         "       strata_lab_client ttfb --url URL --mode h1|h2|h3|h3-0rtt [--runs 10] [--pause-ms 200]\n"
         "       strata_lab_client poll --base URL --mode short|long|sse|ws --duration-s S\n"
-        "                              [--interval-ms 1000]\n"
+        "                              [--interval-ms 1000] [--rate N] [--go-on-stdin]\n"
         "  TLS: --insecure (no verification) or --ca FILE (trust this CA); else the system store\n"
         "Prints one JSON object on stdout; exits 1 when something failed (the JSON says what).\n");
     return 2;
@@ -964,6 +993,10 @@ int main(int argc, char** argv)
             }
             if (arg == "--insecure") {
                 opt.insecure = true;
+                continue;
+            }
+            if (arg == "--go-on-stdin") {
+                opt.go_on_stdin = true;
                 continue;
             }
             if (i + 1 >= argc)
@@ -991,6 +1024,8 @@ int main(int argc, char** argv)
                 opt.duration = std::chrono::seconds{parse_count(value, "--duration-s")};
             else if (arg == "--interval-ms")
                 opt.interval = milliseconds{parse_count(value, "--interval-ms")};
+            else if (arg == "--rate")
+                opt.rate = static_cast<double>(parse_count(value, "--rate"));
             else
                 return usage();
         }

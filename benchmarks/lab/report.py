@@ -30,6 +30,16 @@ VARIANT_LABEL = {
 }
 VARIANT_COLOR = {"h1x1": "tab:gray", "h1x6": "tab:orange", "h2": "tab:blue", "h3": "tab:green"}
 REFERENCE_OF = {"h1x1": "nginx", "h1x6": "nginx", "h2": "nginx", "h3": "gtlsserver"}
+REFERENCE_TOOLS = {"h2": "h2load -> nginx", "h3": "gtlsclient -> gtlsserver"}
+
+
+def who(server, variant):
+    """client -> server of a row."""
+    if server == "strata":
+        return "strata -> strata"
+    if server == "reference":
+        return f"strata -> {REFERENCE_OF[variant]}"
+    return REFERENCE_TOOLS[variant]
 TTFB_LABEL = {
     "h1": "TCP + TLS 1.3, HTTP/1.1",
     "h2": "TCP + TLS 1.3, HTTP/2",
@@ -134,16 +144,17 @@ class Report:
         for shape in shapes:
             self.w(f"### {shape}: total time (median, IQR)")
             self.w()
-            self.w("| protocol | server | " + " | ".join(f"{l} % loss" for l in losses) + " |")
+            self.w("| protocol | client -> server | " + " | ".join(f"{l} % loss" for l in losses) + " |")
             self.w("|---|---|" + "---|" * len(losses))
             for v in variants:
-                for server in ("strata", "reference"):
+                for server in ("strata", "reference", "refclient"):
+                    if not any(groups.get((shape, server, v, l)) for l in losses):
+                        continue
                     cells = []
                     for l in losses:
                         g = groups.get((shape, server, v, l), [])
                         cells.append(fmt_spread([x["total_ms"] for x in g], secs) if g else "n/a")
-                    name = "strata" if server == "strata" else REFERENCE_OF[v]
-                    self.w(f"| {VARIANT_LABEL[v]} | {name} | " + " | ".join(cells) + " |")
+                    self.w(f"| {VARIANT_LABEL[v]} | {who(server, v)} | " + " | ".join(cells) + " |")
             self.w()
             self.ratio_table(groups, shape, variants, losses)
             self.plot_hol_total(groups, shape, variants, losses)
@@ -181,16 +192,18 @@ class Report:
     def plot_hol_total(self, groups, shape, variants, losses):
         fig, ax = plt.subplots(figsize=(7, 4.2))
         for v in variants:
-            for server, style in (("strata", "-"), ("reference", "--")):
+            for server, style in (("strata", "-"), ("reference", "--"), ("refclient", ":")):
+                if not any(groups.get((shape, server, v, l)) for l in losses):
+                    continue
                 med, lo, hi = [], [], []
                 for l in losses:
                     s = analysis.spread([x["total_ms"] / 1000 for x in groups.get((shape, server, v, l), [])])
                     med.append(s["median"])
                     lo.append(s["median"] - s["p25"])
                     hi.append(s["p75"] - s["median"])
-                label = f"{VARIANT_LABEL[v]} ({'strata' if server == 'strata' else REFERENCE_OF[v]})"
+                label = f"{VARIANT_LABEL[v]} ({who(server, v)})"
                 ax.errorbar(losses, med, yerr=[lo, hi], fmt="o" + style, color=VARIANT_COLOR[v], label=label,
-                            capsize=3, alpha=1.0 if server == "strata" else 0.6)  # fmt: skip
+                            capsize=3, alpha=1.0 if server == "strata" else 0.55)  # fmt: skip
         ax.set_xlabel("loss each way (%)")
         ax.set_ylabel("page load time (s)")
         ax.set_title(f"{shape} at RTT {groups[next(iter(groups))][0]['rtt_ms']} ms: median, IQR")
@@ -230,7 +243,7 @@ class Report:
                 if not pooled:
                     continue
                 ys = [(i + 1) / len(pooled) for i in range(len(pooled))]
-                label = f"{VARIANT_LABEL[v]} ({'strata' if server == 'strata' else REFERENCE_OF[v]})"
+                label = f"{VARIANT_LABEL[v]} ({who(server, v)})"
                 ax.step(pooled, ys, style, where="post", color=VARIANT_COLOR[v], label=label)
         ax.set_xlabel("resource completed at (s after the page started)")
         ax.set_ylabel("fraction of resources")
@@ -244,51 +257,59 @@ class Report:
         self.w(f"![per-resource completion CDF, {shape}]({name})")
         self.w()
 
+    STALLS = (
+        ("stall_held_ms", "held by the transport", ""),
+        ("stall_nothing_arriving_ms", "nothing arriving", ".."),
+        ("stall_alone_ms", "alone", "//"),
+    )
+
     def stall_section(self, groups, shapes, losses):
         self.w("### Per-stream stall time: HTTP/2 against HTTP/3")
         self.w()
         self.w(
-            "A stream stalls when it is handed nothing for longer than a quarter of the RTT between its "
-            "response head and its last byte. *With the connection*: no other stream got anything either "
-            "(TCP holding every stream behind a hole: for all but at most one of them the loss was not "
-            "theirs; loss-free runs show the silences between congestion-window flights, hence the 0 % "
-            "column). *Alone*: other streams were being served meanwhile (a stream's own lost packet, or "
-            "its turn not come). Mean per stream, median over runs, in ms:"
+            "A stream waits from the connection's first delivery (or its request, if later) to its last byte; "
+            "a stall is a silence of more than a quarter of the RTT in what it is handed. A capture at the "
+            "client's interface (tcpdump) tells what was on the wire meanwhile. *Held by the transport*: "
+            "no stream was handed anything although the server's data packets were arriving: bytes held "
+            "behind a hole, the head-of-line blocking of TCP (for all streams but at most one, the loss was "
+            "not theirs). *Nothing arriving*: the sender was waiting (congestion window, loss detection); "
+            "loss-free runs have it too, between slow-start flights. *Alone*: other streams were being "
+            "served meanwhile (its own lost packet, or its turn not come). Mean per stream, median over "
+            "runs (IQR):"
         )
         self.w()
         for shape in shapes:
             self.w(f"{shape}:")
             self.w()
-            self.w("| protocol | server | stall | " + " | ".join(f"{l} %" for l in losses) + " |")
+            self.w("| protocol | client -> server | stall | " + " | ".join(f"{l} %" for l in losses) + " |")
             self.w("|---|---|---|" + "---|" * len(losses))
             for v in ("h2", "h3"):
                 for server in ("strata", "reference"):
-                    for key, what in (("stall_with_connection_ms", "with the connection"), ("stall_alone_ms", "alone")):
+                    for key, what, _ in self.STALLS:
                         cells = []
                         for l in losses:
                             per_run = [sum(x[key]) / len(x[key]) for x in groups.get((shape, server, v, l), []) if x.get(key)]
                             cells.append(fmt_spread(per_run) if per_run else "n/a")
-                        name = "strata" if server == "strata" else REFERENCE_OF[v]
-                        self.w(f"| {VARIANT_LABEL[v]} | {name} | {what} | " + " | ".join(cells) + " |")
+                        self.w(f"| {VARIANT_LABEL[v]} | {who(server, v)} | {what} | " + " | ".join(cells) + " |")
             self.w()
         shape = shapes[0]
-        fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True)
-        width = 0.2
+        fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+        width = 0.35
         for ax, server in zip(axes, ("strata", "reference")):
-            for j, (v, key, hatch) in enumerate(
-                (("h2", "stall_with_connection_ms", ""), ("h2", "stall_alone_ms", "//"),
-                 ("h3", "stall_with_connection_ms", ""), ("h3", "stall_alone_ms", "//"))
-            ):  # fmt: skip
-                vals = []
-                for l in losses:
-                    per_run = [sum(x[key]) / len(x[key]) for x in groups.get((shape, server, v, l), []) if x.get(key)]
-                    vals.append(analysis.spread(per_run)["median"] if per_run else 0)
-                xs = [i + (j - 1.5) * width for i in range(len(losses))]
-                what = "with connection" if "with" in key else "alone"
-                ax.bar(xs, vals, width, color=VARIANT_COLOR[v], hatch=hatch, edgecolor="black", label=f"{v} {what}")
+            for j, v in enumerate(("h2", "h3")):
+                bottom = [0.0] * len(losses)
+                for key, what, hatch in self.STALLS:
+                    vals = []
+                    for l in losses:
+                        per_run = [sum(x[key]) / len(x[key]) for x in groups.get((shape, server, v, l), []) if x.get(key)]
+                        vals.append(analysis.spread(per_run)["median"] if per_run else 0)
+                    xs = [i + (j - 0.5) * width for i in range(len(losses))]
+                    ax.bar(xs, vals, width, bottom=bottom, color=VARIANT_COLOR[v], hatch=hatch, edgecolor="black",
+                           alpha={"": 1.0, "..": 0.55, "//": 0.3}[hatch], label=f"{v}: {what}")  # fmt: skip
+                    bottom = [b + x for b, x in zip(bottom, vals)]
             ax.set_xticks(range(len(losses)))
             ax.set_xticklabels([f"{l} %" for l in losses])
-            ax.set_title(f"{shape}: {'strata' if server == 'strata' else 'nginx / gtlsserver'}")
+            ax.set_title(f"{shape}: {'strata server' if server == 'strata' else 'nginx / gtlsserver'} (strata client)")
             ax.grid(alpha=0.3, axis="y")
         axes[0].set_ylabel("mean stall per stream (ms)")
         axes[1].legend(fontsize=7)
@@ -303,11 +324,11 @@ class Report:
             return
         self.w("### Against the anchors (100 x 10 KB, 2 % loss each way, RTT 50 ms, cubic)")
         self.w()
-        self.w("| protocol | anchor (reference tools) | strata server | reference server |")
-        self.w("|---|---|---|---|")
+        self.w("| protocol | anchor (reference tools) | strata -> strata | strata -> reference | reference tools here |")
+        self.w("|---|---|---|---|---|")
         for v in ("h2", "h3"):
             cells = []
-            for server in ("strata", "reference"):
+            for server in ("strata", "reference", "refclient"):
                 g = [x["total_ms"] for x in groups.get(("100x10KB", server, v, 2), [])]
                 cells.append(fmt_spread(g, secs) if g else "n/a")
             self.w(f"| {VARIANT_LABEL[v]} | {ANCHORS_S[v]:.1f} s | " + " | ".join(cells) + " |")
@@ -425,8 +446,10 @@ class Report:
             "strata_lab_server publishes updates of about 100 bytes on a topic; one strata client per technique "
             "follows it over HTTP/1.1 on TLS through the same 50 ms path, all four at once on separate ports. "
             "Requests are counted by the client; packets and bytes each way are the router's counters for that "
-            "port (IP headers included), from the moment the client was set up to its exit; latency is receive "
-            "time minus the publish time carried in the update (one clock: the namespaces share the kernel)."
+            "port (IP headers included), from the moment the client was set up (its connection open) to its exit. "
+            "Latency is, for every update published while following, the time until the client held it or a "
+            "newer one, from the publish time carried in the updates (one clock: the namespaces share the "
+            "kernel); a short poller that skips an update learns of a newer one at its next poll."
         )
         self.w()
         self.w(
@@ -449,7 +472,7 @@ class Report:
                 bd = sum(x["link"]["down"]["bytes"] for x in g)
                 pu = sum(x["link"]["up"]["packets"] for x in g)
                 pd = sum(x["link"]["down"]["packets"] for x in g)
-                lat = [v for x in g for v in x["latencies_ms"]]
+                lat = [v for x in g for v in (x.get("view_latencies_ms") or x["latencies_ms"])]
                 published = sum(x["rate"] * x["seconds"] for x in g)
                 per = max(published, 1)
                 p50 = analysis.percentile(lat, 50) if lat else float("nan")

@@ -46,6 +46,12 @@ struct raw_server_log {
     int answered = 0;
 };
 
+/// Built outside the coroutine: GCC 12 mishandles initializer lists inside one.
+std::string limit_settings()
+{
+    return h2::settings({{h2::setting::max_concurrent_streams, server_stream_limit}});
+}
+
 /// Serves one connection: on the first, waits (up to 2 s) for the whole
 /// page before its SETTINGS, then refuses what exceeds the limit; on any,
 /// answers every other request 200 with an empty body.
@@ -88,7 +94,7 @@ net::awaitable<void> serve(tcp::socket s, std::shared_ptr<raw_server_log> log, b
             settings_sent = true;
             if (first)
                 log->headers_before_settings = static_cast<int>(held.size());
-            std::string head = h2::settings({{h2::setting::max_concurrent_streams, server_stream_limit}});
+            std::string head = limit_settings();
             for (std::size_t i = 0; i < held.size(); ++i) {
                 if (i < server_stream_limit) {
                     head += h2::response(held[i], 200, true);
