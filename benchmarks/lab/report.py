@@ -184,9 +184,38 @@ class Report:
             self.w(f"| {VARIANT_LABEL[v]} | " + " | ".join(cells) + " |")
         self.w()
         if slower:
-            self.w("Where strata is slower than the reference server on the same path: " + "; ".join(slower) + ".")
+            self.w("Where strata's server is slower than the reference server on the same path: " + "; ".join(slower) + ".")
         else:
-            self.w("strata is within 10 % of the reference server, or faster, in every cell.")
+            self.w("strata's server is within 10 % of the reference server, or faster, in every cell.")
+        self.w()
+        if not any(groups.get((shape, "refclient", v, l)) for v in ("h2", "h3") for l in losses):
+            return
+        self.w(
+            f"The clients against the same reference server ({shape}): strata's client ÷ the reference tool "
+            "(h2load for HTTP/2 against nginx, gtlsclient for HTTP/3 against gtlsserver); above 1.10 strata is slower:"
+        )
+        self.w()
+        self.w("| protocol | " + " | ".join(f"{l} %" for l in losses) + " |")
+        self.w("|---|" + "---|" * len(losses))
+        slower = []
+        for v in ("h2", "h3"):
+            cells = []
+            for l in losses:
+                a = [x["total_ms"] for x in groups.get((shape, "reference", v, l), [])]
+                b = [x["total_ms"] for x in groups.get((shape, "refclient", v, l), [])]
+                if a and b:
+                    ratio = analysis.spread(a)["median"] / analysis.spread(b)["median"]
+                    cells.append(f"{ratio:.2f}x")
+                    if ratio > 1.10:
+                        slower.append(f"{VARIANT_LABEL[v]} at {l} % ({ratio:.2f}x {REFERENCE_TOOLS[v].split()[0]})")
+                else:
+                    cells.append("n/a")
+            self.w(f"| {VARIANT_LABEL[v]} | " + " | ".join(cells) + " |")
+        self.w()
+        if slower:
+            self.w("Where strata's client is slower than the reference client on the same path: " + "; ".join(slower) + ".")
+        else:
+            self.w("strata's client is within 10 % of the reference client, or faster, in every cell.")
         self.w()
 
     def plot_hol_total(self, groups, shape, variants, losses):
