@@ -27,7 +27,7 @@ packages=(
     python3
     python3-websockets # the WebSocket interop tests' Python peer
     # the protocol lab (benchmarks/lab): namespaces, loss, delay, plots
-    iproute2 iptables ethtool iputils-ping tcpdump libnetfilter-queue-dev python3-matplotlib
+    iproute2 iptables ethtool iputils-ping tcpdump procps libnetfilter-queue-dev python3-matplotlib
     nodejs npm
     chromium # the browser's EventSource and WebSocket in the interop tests (driven by playwright-core)
 )
