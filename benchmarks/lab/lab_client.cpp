@@ -52,6 +52,8 @@
 
 #include <strata/config.hpp>
 
+#include "../../src/detail/json.hpp"
+
 #include <strata/client.hpp>
 #include <strata/error.hpp>
 #include <strata/long_poll/poller.hpp>
@@ -110,35 +112,9 @@ public:
 
     static std::string quote(std::string_view s)
     {
-        std::string out = "\"";
-        for (char c : s) {
-            switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char esc[8];
-                    std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(c));
-                    out += esc;
-                } else {
-                    out += c;
-                }
-            }
-        }
-        return out + "\"";
+        std::string out;
+        strata::detail::json::append_string(out, s);
+        return out;
     }
     static std::string number(double v)
     {

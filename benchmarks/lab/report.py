@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # Copyright (c) 2026 The strata authors. Distributed under the Boost Software License, Version 1.0.
-"""Turns the lab's results.json into report.md and PNG plots.
+"""Turns the lab's results.json.gz (or a plain results.json) into report.md and PNG plots.
 
     benchmarks/lab/report.py RESULTS_JSON OUT_DIR
 
@@ -8,6 +8,7 @@ Every figure is the median of the runs with its spread (the interquartile
 range, p25-p75, and where it matters the extremes).
 """
 
+import gzip
 import json
 import sys
 from collections import defaultdict
@@ -548,7 +549,9 @@ def main():
         sys.exit("usage: report.py RESULTS_JSON OUT_DIR")
     out = Path(sys.argv[2])
     out.mkdir(parents=True, exist_ok=True)
-    Report(json.loads(Path(sys.argv[1]).read_text()), out).write()
+    src = Path(sys.argv[1])
+    text = gzip.open(src, "rt").read() if src.suffix == ".gz" else src.read_text()
+    Report(json.loads(text), out).write()
 
 
 if __name__ == "__main__":
