@@ -350,8 +350,13 @@ struct deflate_codec::impl {
     bool deflate_reset = false; ///< no context takeover: a fresh compressor per message
     int level = 6;
     int mem_level = 8;
-    // The peer's direction.
-    int inflate_bits = 15;
+    // The peer's direction. Always inflated with the largest window, whatever
+    // the peer's compressor was held to: zlib does not enforce a raw stream's
+    // window, it refuses a match reaching past it only when the bytes are not
+    // in the same inflate() call's output. A peer that overreaches would then
+    // be accepted or refused depending on how its bytes were cut into reads;
+    // with 2^15 every match deflate can express is decoded, however cut.
+    static constexpr int inflate_bits = 15;
     bool inflate_reset = false;
 
     std::size_t allocated = 0; ///< by zlib, through counted_alloc
@@ -447,7 +452,6 @@ deflate_codec::deflate_codec(role r, const deflate_params& p, const deflate_conf
                  clamp_bits(server ? cfg.server_max_window_bits : cfg.client_max_window_bits));
     impl_->deflate_reset = server ? (p.server_no_context_takeover || cfg.server_no_context_takeover)
                                   : (p.client_no_context_takeover || cfg.client_no_context_takeover);
-    impl_->inflate_bits = clamp_bits(server ? p.client_max_window_bits : p.server_max_window_bits);
     impl_->inflate_reset = server ? p.client_no_context_takeover : p.server_no_context_takeover;
     impl_->level = std::clamp(cfg.compression_level, 0, 9);
     impl_->mem_level = std::clamp(cfg.mem_level, 1, 9);

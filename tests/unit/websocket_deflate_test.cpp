@@ -138,6 +138,35 @@ TEST(WebsocketDeflate, WhatInflatesBeyondOneReadIsDeliveredWithoutMoreInput)
     EXPECT_EQ(got, zeros.size() + 100);
 }
 
+TEST(WebsocketDeflate, APeerPastItsWindowIsReadTheSameHoweverCut)
+{
+    // The server was held to 2^9 but refers 1000 bytes back. zlib accepts
+    // such a match only when its source came out in the same inflate() call,
+    // so with a 2^9 window the outcome hung on the read sizes (the fuzzer
+    // found a message refused byte by byte and accepted whole).
+    std::mt19937 rng(7);
+    std::string text(1000, ' ');
+    for (auto& ch : text)
+        ch = static_cast<char>('a' + rng() % 26);
+    const std::string twice = text + text;
+    connection server{role::server, {}, deflate_params{}};
+    error_code ec;
+    server.write_message(message_type::text, as_span(twice), true, ec);
+    ASSERT_FALSE(ec);
+    const auto wire = take_output(server);
+    ASSERT_LT(wire.size(), 1500u) << "the repeat is a back-reference";
+
+    const deflate_params held{false, false, 9, 15};
+    const auto whole = read_as_client(wire, held);
+    connection client{role::client, {}, held};
+    reader bytewise;
+    for (const auto b : wire)
+        bytewise.push(client, std::span<const std::byte>(&b, 1));
+    EXPECT_FALSE(bytewise.ec) << bytewise.ec.message();
+    EXPECT_EQ(whole.messages, (std::vector<message>{{message_type::text, twice}}));
+    EXPECT_EQ(bytewise.messages, whole.messages);
+}
+
 TEST(WebsocketDeflate, SmallMessagesGoUncompressed)
 {
     connection server{role::server, {}, deflate_params{}};
