@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 
 namespace strata {
 
@@ -578,6 +579,13 @@ bool idempotent(std::string_view method)
            method == "DELETE" || method == "TRACE";
 }
 
+/// A fraction in [0, 0.5).
+double jitter()
+{
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>{0.0, 0.5}(rng);
+}
+
 bool is_redirect(unsigned status)
 {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -591,8 +599,12 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
     // A refused stream never reached the server, so it is sent again, a few
     // times: requests sent before a server's SETTINGS (whose stream limit is
     // not known yet) are refused when they exceed it, and may be again on
-    // the next new connection.
+    // the next new connection. The first is sent again at once (by then the
+    // limit is known); a server that keeps refusing is shedding load, so later
+    // attempts wait 25, 50, 100 ms, each stretched by up to half at random
+    // so that the clients it refused together do not come back together.
     constexpr int max_refusals = 4;
+    constexpr auto first_backoff = std::chrono::milliseconds{25};
     int refusals = 0;
     for (int attempt = 0; attempt < 2 + max_refusals; ++attempt) {
         auto ex = std::make_shared<client_exchange>(pools, u);
@@ -638,11 +650,19 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
             (idempotent(req.method) || ec == net::error::broken_pipe || ec == net::error::connection_reset);
         bool retry = !req.body_source && ec != error::timeout &&
                      (ex->conn_->refused() ? ++refusals <= max_refusals : stale);
+        const bool refused = ex->conn_->refused();
         ex->conn_->close();
         ex->release();
         if (!retry)
             co_return nullptr;
         ec = {};
+        if (refused && refusals >= 2) {
+            auto wait = first_backoff * (1 << (refusals - 2));
+            wait += std::chrono::duration_cast<std::chrono::milliseconds>(wait * jitter());
+            net::steady_timer pause{co_await net::this_coro::executor, wait};
+            error_code ignored;
+            co_await pause.async_wait(net::redirect_error(net::use_awaitable, ignored));
+        }
     }
     co_return nullptr;
 }

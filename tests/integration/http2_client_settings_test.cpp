@@ -6,7 +6,7 @@
 // before it knows the server's limits). The server then announces a stream
 // limit below what was sent and refuses the excess with REFUSED_STREAM, as
 // nghttp2 and nginx do; the client sends those again and every request is
-// answered.
+// answered. A server that keeps refusing gets a few more tries, spaced out.
 
 #include <strata/config.hpp>
 
@@ -168,6 +168,77 @@ TEST(Http2ClientSettings, APageGoesBeforeTheServersSettingsAndRefusedStreamsAreS
     EXPECT_EQ(log->headers_before_settings, page_requests);
     EXPECT_EQ(log->refused, page_requests - static_cast<int>(server_stream_limit));
     EXPECT_EQ(ok, page_requests);
+}
+
+/// Refuses every request at once, noting when each arrived.
+net::awaitable<void> refuse_all(tcp::socket s,
+                                std::shared_ptr<std::vector<std::chrono::steady_clock::time_point>> arrivals)
+{
+    h2::frame_reader reader{true};
+    char buf[16 * 1024];
+    error_code ec;
+    std::string out = h2::settings();
+    for (;;) {
+        if (!out.empty()) {
+            co_await net::async_write(s, net::buffer(out), net::redirect_error(net::use_awaitable, ec));
+            out.clear();
+            if (ec)
+                co_return;
+        }
+        auto n = co_await s.async_read_some(net::buffer(buf), net::redirect_error(net::use_awaitable, ec));
+        if (ec)
+            co_return;
+        reader.feed(std::string_view{buf, n});
+        while (auto f = reader.next()) {
+            if (f->type == h2::type::settings && !f->has(h2::flag::ack))
+                out += h2::settings_ack();
+            if (f->type == h2::type::headers) {
+                arrivals->push_back(std::chrono::steady_clock::now());
+                out += h2::rst_stream(f->stream, h2::code::refused_stream);
+            }
+        }
+    }
+}
+
+TEST(Http2ClientSettings, AServerThatKeepsRefusingIsAskedFiveTimesWithGrowingPauses)
+{
+    net::io_context io;
+    tcp::acceptor acceptor{io, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}};
+    auto port = acceptor.local_endpoint().port();
+    auto arrivals = std::make_shared<std::vector<std::chrono::steady_clock::time_point>>();
+    net::co_spawn(
+        io,
+        [&]() -> net::awaitable<void> {
+            for (;;) {
+                error_code ec;
+                tcp::socket s{io};
+                co_await acceptor.async_accept(s, net::redirect_error(net::use_awaitable, ec));
+                if (ec)
+                    co_return;
+                net::co_spawn(io, refuse_all(std::move(s), arrivals), net::detached);
+            }
+        },
+        net::detached);
+
+    error_code got;
+    test::run(io, [&]() -> net::awaitable<void> {
+        client_config cfg;
+        cfg.http2_prior_knowledge = true;
+        client cli{io.get_executor(), cfg};
+        client_request req;
+        req.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+        auto res = co_await cli.request(req, got);
+        acceptor.close();
+    });
+    EXPECT_TRUE(got) << "a request the server always refuses must fail";
+    ASSERT_EQ(arrivals->size(), 5u) << "the first try and four more";
+    // The second try follows at once; the third, fourth and fifth wait at
+    // least 25, 50 and 100 ms (a timer never fires early).
+    const auto gap = [&](std::size_t i) { return (*arrivals)[i] - (*arrivals)[i - 1]; };
+    EXPECT_GE(gap(2), 25ms);
+    EXPECT_GE(gap(3), 50ms);
+    EXPECT_GE(gap(4), 100ms);
+    EXPECT_LT(gap(4), 150ms + 500ms) << "at most half again, plus scheduling";
 }
 
 } // namespace

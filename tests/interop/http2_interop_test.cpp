@@ -666,7 +666,10 @@ class nginx_h2_env {
 public:
     static constexpr std::string_view trailer = "x-served-by: nginx";
 
-    explicit nginx_h2_env(const std::string& big)
+    /// `max_streams`: nginx's http2_max_concurrent_streams. Below what a
+    /// client sends before nginx's SETTINGS reach it, nginx refuses the rest
+    /// with REFUSED_STREAM and says so in error.log (at info, then logged).
+    explicit nginx_h2_env(const std::string& big, unsigned max_streams = 128) : max_streams_(max_streams)
     {
         auto nginx = find_program("nginx");
         if (nginx.empty()) {
@@ -717,7 +720,7 @@ private:
              "master_process off;\n"
              "worker_processes 1;\n"
              "error_log "
-          << d << "/error.log warn;\n"
+          << d << "/error.log " << (max_streams_ < 128 ? "info" : "warn") << ";\n"
           << "pid " << d << "/nginx.pid;\n"
           << "events { worker_connections 256; }\n"
              "http {\n"
@@ -730,7 +733,9 @@ private:
                 c << "    " << module << "_temp_path " << d << "/" << module << ";\n";
         c << "    default_type application/octet-stream;\n"
              "    types { text/plain txt; }\n"
-             "    http2_max_concurrent_streams 128;\n"
+             "    http2_max_concurrent_streams "
+          << max_streams_
+          << ";\n"
              "    server {\n"
              "        listen 127.0.0.1:"
           << http_port_ << " http2;\n"
@@ -753,6 +758,7 @@ private:
         return c.str();
     }
 
+    unsigned max_streams_;
     strata_peer peer_;
     temp_dir dir_;
     std::string flags_;
@@ -767,6 +773,30 @@ struct server_case {
     std::string server; ///< "nghttpd" or "nginx"
     std::string scheme;
 };
+
+/// The client for these servers: HTTP/2 both over TLS and over TCP.
+client_config h2_client_config()
+{
+    client_config c;
+    c.tls.ca_pem = test_ca().ca.certificate_pem;
+    // Over TCP both servers speak only HTTP/2 (nginx's `listen ... http2`
+    // refuses HTTP/1.1), so an HTTP/1.1 request would fail loudly.
+    c.http2_prior_knowledge = true;
+    // Failures should surface as errors well before run_coroutine's limit.
+    c.connect_timeout = 5s;
+    c.handshake_timeout = 5s;
+    c.response_timeout = 10s;
+    c.body_timeout = 10s;
+    return c;
+}
+
+std::size_t count(std::string_view text, std::string_view what)
+{
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size()))
+        ++n;
+    return n;
+}
 
 class Http2StrataClientAgainstServers : public ::testing::TestWithParam<server_case> {
 protected:
@@ -805,20 +835,7 @@ protected:
         auto host = scheme() == "https" ? "localhost" : "127.0.0.1";
         return scheme() + "://" + host + ":" + std::to_string(port) + std::string(path);
     }
-    static client_config config()
-    {
-        client_config c;
-        c.tls.ca_pem = test_ca().ca.certificate_pem;
-        // Over TCP both servers speak only HTTP/2 (nginx's `listen ... http2`
-        // refuses HTTP/1.1), so an HTTP/1.1 request would fail loudly.
-        c.http2_prior_knowledge = true;
-        // Failures should surface as errors well before run_coroutine's limit.
-        c.connect_timeout = 5s;
-        c.handshake_timeout = 5s;
-        c.response_timeout = 10s;
-        c.body_timeout = 10s;
-        return c;
-    }
+    static client_config config() { return h2_client_config(); }
 
     static std::string big_;
     static std::unique_ptr<nghttpd_env> nghttpd_;
@@ -919,6 +936,75 @@ TEST_P(Http2StrataClientAgainstServers, UploadIsEchoed)
         EXPECT_TRUE(echoed == data) << "the echoed bytes differ from the upload";
         EXPECT_EQ(cli.connections_opened(), 1u);
     });
+}
+
+// ---- a server that allows fewer streams than the client first sends -------------------
+
+/// The client sends its requests before the server's SETTINGS arrive, under
+/// the assumed limit of 100 (as browsers do); nginx, allowing two, refuses
+/// the rest with REFUSED_STREAM, and the client sends them again within the
+/// limit it has learnt by then, on the same connection.
+class Http2StrataClientAgainstTwoStreamNginx : public ::testing::TestWithParam<std::string> {
+protected:
+    /// nginx's two reasons to answer REFUSED_STREAM: more streams open than
+    /// allowed, and more than twice that many opened in one read.
+    static std::size_t refusals(std::string_view log)
+    {
+        return count(log, "concurrent streams exceeded") + count(log, "client sent too many streams at once");
+    }
+
+    static void SetUpTestSuite() { nginx_ = std::make_unique<nginx_h2_env>("unused", 2); }
+    static void TearDownTestSuite() { nginx_.reset(); }
+    void SetUp() override { ASSERT_TRUE(nginx_->ready()) << nginx_->error(); }
+
+    std::string url(std::string_view path) const
+    {
+        auto host = GetParam() == "https" ? "localhost" : "127.0.0.1";
+        return GetParam() + "://" + host + ":" + std::to_string(nginx_->port(GetParam())) + std::string(path);
+    }
+
+    static std::unique_ptr<nginx_h2_env> nginx_;
+};
+
+std::unique_ptr<nginx_h2_env> Http2StrataClientAgainstTwoStreamNginx::nginx_;
+
+INSTANTIATE_TEST_SUITE_P(Http2, Http2StrataClientAgainstTwoStreamNginx, ::testing::Values("http", "https"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(Http2StrataClientAgainstTwoStreamNginx, RefusedStreamsAreSentAgain)
+{
+    const auto refusals_before = refusals(nginx_->error_log());
+    run_coroutine([&]() -> net::awaitable<void> {
+        auto cfg = h2_client_config();
+        // One connection, so the refused requests must wait their turn on it.
+        cfg.max_connections_per_origin = 1;
+        client cli{co_await net::this_coro::executor, cfg};
+        int done = 0;
+        auto fetch = [&](int i) -> net::awaitable<void> {
+            try {
+                auto res = co_await cli.get(url(numbered_name(i)));
+                EXPECT_EQ(res.version(), http::version::http2) << "file " << i;
+                EXPECT_EQ(res.status(), 200u) << "file " << i;
+                EXPECT_EQ(co_await res.body(), numbered_body(i)) << "file " << i;
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << "file " << i << ": " << e.what();
+            }
+            ++done;
+        };
+        auto ex = co_await net::this_coro::executor;
+        for (int i = 0; i < many; ++i)
+            net::co_spawn(ex, fetch(i), net::detached);
+        net::steady_timer tick{ex};
+        while (done < many) {
+            tick.expires_after(10ms);
+            co_await tick.async_wait(net::use_awaitable);
+        }
+        EXPECT_EQ(cli.connections_opened(), 1u);
+    });
+    // Without refusals the retry was not exercised: nginx must have refused
+    // what went past its two streams before its SETTINGS arrived.
+    const auto log = nginx_->error_log();
+    EXPECT_GT(refusals(log), refusals_before) << "nginx error.log:\n" << log;
 }
 
 } // namespace
