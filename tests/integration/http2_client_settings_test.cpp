@@ -52,6 +52,26 @@ std::string limit_settings()
     return h2::settings({{h2::setting::max_concurrent_streams, server_stream_limit}});
 }
 
+/// Accepts until the acceptor is closed; `serve(socket)` makes each
+/// connection's coroutine.
+template <class Serve>
+void accept_all(net::io_context& io, tcp::acceptor& acceptor, Serve serve)
+{
+    net::co_spawn(
+        io,
+        [&io, &acceptor, serve]() -> net::awaitable<void> {
+            for (;;) {
+                error_code ec;
+                tcp::socket s{io};
+                co_await acceptor.async_accept(s, net::redirect_error(net::use_awaitable, ec));
+                if (ec)
+                    co_return;
+                net::co_spawn(io, serve(std::move(s)), net::detached);
+            }
+        },
+        net::detached);
+}
+
 /// Serves one connection: on the first, waits (up to 2 s) for the whole
 /// page before its SETTINGS, then refuses what exceeds the limit; on any,
 /// answers every other request 200 with an empty body.
@@ -122,20 +142,10 @@ TEST(Http2ClientSettings, APageGoesBeforeTheServersSettingsAndRefusedStreamsAreS
     tcp::acceptor acceptor{io, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}};
     auto port = acceptor.local_endpoint().port();
     auto log = std::make_shared<raw_server_log>();
-    net::co_spawn(
-        io,
-        [&]() -> net::awaitable<void> {
-            for (;;) {
-                error_code ec;
-                tcp::socket s{io};
-                co_await acceptor.async_accept(s, net::redirect_error(net::use_awaitable, ec));
-                if (ec)
-                    co_return;
-                bool first = log->connections++ == 0;
-                net::co_spawn(io, serve(std::move(s), log, first), net::detached);
-            }
-        },
-        net::detached);
+    accept_all(io, acceptor, [log](tcp::socket s) {
+        bool first = log->connections++ == 0;
+        return serve(std::move(s), log, first);
+    });
 
     int ok = 0;
     test::run(io, [&]() -> net::awaitable<void> {
@@ -206,19 +216,7 @@ TEST(Http2ClientSettings, AServerThatKeepsRefusingIsAskedFiveTimesWithGrowingPau
     tcp::acceptor acceptor{io, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}};
     auto port = acceptor.local_endpoint().port();
     auto arrivals = std::make_shared<std::vector<std::chrono::steady_clock::time_point>>();
-    net::co_spawn(
-        io,
-        [&]() -> net::awaitable<void> {
-            for (;;) {
-                error_code ec;
-                tcp::socket s{io};
-                co_await acceptor.async_accept(s, net::redirect_error(net::use_awaitable, ec));
-                if (ec)
-                    co_return;
-                net::co_spawn(io, refuse_all(std::move(s), arrivals), net::detached);
-            }
-        },
-        net::detached);
+    accept_all(io, acceptor, [arrivals](tcp::socket s) { return refuse_all(std::move(s), arrivals); });
 
     error_code got;
     test::run(io, [&]() -> net::awaitable<void> {

@@ -798,6 +798,32 @@ std::size_t count(std::string_view text, std::string_view what)
     return n;
 }
 
+/// Asks for the `many` numbered files under `base` all at once and checks
+/// each came whole over HTTP/2.
+net::awaitable<void> get_numbered_files_at_once(client& cli, const std::string& base)
+{
+    int done = 0;
+    auto fetch = [&](int i) -> net::awaitable<void> {
+        try {
+            auto res = co_await cli.get(base + numbered_name(i));
+            EXPECT_EQ(res.version(), http::version::http2) << "file " << i;
+            EXPECT_EQ(res.status(), 200u) << "file " << i;
+            EXPECT_EQ(co_await res.body(), numbered_body(i)) << "file " << i;
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "file " << i << ": " << e.what();
+        }
+        ++done;
+    };
+    auto ex = co_await net::this_coro::executor;
+    for (int i = 0; i < many; ++i)
+        net::co_spawn(ex, fetch(i), net::detached);
+    net::steady_timer tick{ex};
+    while (done < many) {
+        tick.expires_after(10ms);
+        co_await tick.async_wait(net::use_awaitable);
+    }
+}
+
 class Http2StrataClientAgainstServers : public ::testing::TestWithParam<server_case> {
 protected:
     static void SetUpTestSuite()
@@ -881,28 +907,10 @@ TEST_P(Http2StrataClientAgainstServers, TwentyConcurrentRequestsShareOneConnecti
 {
     run_coroutine([&]() -> net::awaitable<void> {
         client cli{co_await net::this_coro::executor, config()};
-        int done = 0;
-        auto fetch = [&](int i) -> net::awaitable<void> {
-            try {
-                auto res = co_await cli.get(url(numbered_name(i)));
-                EXPECT_EQ(res.version(), http::version::http2) << "file " << i;
-                EXPECT_EQ(res.status(), 200u) << "file " << i;
-                EXPECT_EQ(co_await res.body(), numbered_body(i)) << "file " << i;
-            } catch (const std::exception& e) {
-                ADD_FAILURE() << "file " << i << ": " << e.what();
-            }
-            ++done;
-        };
-        auto ex = co_await net::this_coro::executor;
         // All twenty are asked for before the connection exists, so the pool
         // sees them at once; HTTP/2 needs only the one connection for them.
-        for (int i = 0; i < many; ++i)
-            net::co_spawn(ex, fetch(i), net::detached);
-        net::steady_timer tick{ex};
-        while (done < many) {
-            tick.expires_after(10ms);
-            co_await tick.async_wait(net::use_awaitable);
-        }
+        const auto base = url("");
+        co_await get_numbered_files_at_once(cli, base);
         EXPECT_EQ(cli.connections_opened(), 1u);
     });
 }
@@ -979,26 +987,8 @@ TEST_P(Http2StrataClientAgainstTwoStreamNginx, RefusedStreamsAreSentAgain)
         // One connection, so the refused requests must wait their turn on it.
         cfg.max_connections_per_origin = 1;
         client cli{co_await net::this_coro::executor, cfg};
-        int done = 0;
-        auto fetch = [&](int i) -> net::awaitable<void> {
-            try {
-                auto res = co_await cli.get(url(numbered_name(i)));
-                EXPECT_EQ(res.version(), http::version::http2) << "file " << i;
-                EXPECT_EQ(res.status(), 200u) << "file " << i;
-                EXPECT_EQ(co_await res.body(), numbered_body(i)) << "file " << i;
-            } catch (const std::exception& e) {
-                ADD_FAILURE() << "file " << i << ": " << e.what();
-            }
-            ++done;
-        };
-        auto ex = co_await net::this_coro::executor;
-        for (int i = 0; i < many; ++i)
-            net::co_spawn(ex, fetch(i), net::detached);
-        net::steady_timer tick{ex};
-        while (done < many) {
-            tick.expires_after(10ms);
-            co_await tick.async_wait(net::use_awaitable);
-        }
+        const auto base = url("");
+        co_await get_numbered_files_at_once(cli, base);
         EXPECT_EQ(cli.connections_opened(), 1u);
     });
     // Without refusals the retry was not exercised: nginx must have refused
