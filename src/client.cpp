@@ -648,9 +648,9 @@ exchange_once(std::shared_ptr<client_pools> pools, const client_request& req, co
         bool stale =
             attempt == 0 && ex->reused_ && !ex->conn_->got_response_bytes() &&
             (idempotent(req.method) || ec == net::error::broken_pipe || ec == net::error::connection_reset);
-        bool retry = !req.body_source && ec != error::timeout &&
-                     (ex->conn_->refused() ? ++refusals <= max_refusals : stale);
         const bool refused = ex->conn_->refused();
+        bool retry =
+            !req.body_source && ec != error::timeout && (refused ? ++refusals <= max_refusals : stale);
         ex->conn_->close();
         ex->release();
         if (!retry)

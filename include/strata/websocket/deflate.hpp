@@ -28,11 +28,12 @@ struct deflate_config {
     /// make a raw deflate stream with an 8-bit window, so a strata server
     /// compresses with at least 9 and declines an offer that holds it to 8; a
     /// strata client held to 8 sends its messages uncompressed.
+    /// Both window settings bound compressors only: strata inflates with a
+    /// 32 KiB window whatever was settled, so that a peer reaching past its
+    /// window is decoded the same however its bytes are cut into reads (zlib
+    /// does not enforce the window).
     int server_max_window_bits = 15;
-    /// The same for the client's compressor, 8..15. It holds the peer's
-    /// compressor only: strata inflates with a 32 KiB window whatever was
-    /// settled, so that a peer reaching past its window is decoded the same
-    /// however its bytes are cut into reads (zlib does not enforce the window).
+    /// The same for the client's compressor, 8..15.
     int client_max_window_bits = 15;
     /// Ask for (or, on a server, impose) a fresh compressor per message on
     /// that side: less compression, but no window kept between messages.
